@@ -1,0 +1,27 @@
+//! ReLU. Derivation: `docs/MATH.md`, "ReLU".
+
+use crate::Float;
+use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+
+/// Forward, in place: `h = max(z, 0)`.
+///
+/// # Shapes
+/// `z: (B, O)`, overwritten by `h`.
+pub fn relu_forward<F: Float>(mut z: ArrayViewMut2<F>) {
+    z.mapv_inplace(|v| if v > F::zero() { v } else { F::zero() });
+}
+
+/// Backward, in place: `dz = dh ⊙ [h > 0]`.
+///
+/// It reads the layer's *output* `h`: `h > 0` exactly when `z > 0`, so the forward pass need not
+/// keep `z`. At `z = 0` the derivative is taken as 0 (a subgradient).
+///
+/// # Shapes
+/// `h: (B, O)`, `dh: (B, O)`, overwritten by `dz`.
+pub fn relu_backward<F: Float>(h: ArrayView2<F>, dh: ArrayViewMut2<F>) {
+    Zip::from(dh).and(h).for_each(|d, &hv| {
+        if hv <= F::zero() {
+            *d = F::zero();
+        }
+    });
+}

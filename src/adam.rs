@@ -1,0 +1,128 @@
+//! Adam in the Keras form. Derivation and the difference from the PyTorch form: `docs/MATH.md`,
+//! "Adam".
+
+use crate::Float;
+use rayon::prelude::*;
+
+/// Adam's hyper-parameters; the defaults are Keras's.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AdamConfig {
+    pub learning_rate: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub epsilon: f64,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-7,
+        }
+    }
+}
+
+/// Parameters per parallel task of the update: large enough that a task is worth scheduling,
+/// small enough that the teacher's 794 510 parameters split over both cores.
+const CHUNK: usize = 1 << 15;
+
+/// Adam's state for one flat parameter buffer: the moments `m`, `v` and the step count `t`.
+#[derive(Debug, Clone)]
+pub struct Adam<F> {
+    config: AdamConfig,
+    step: u64,
+    m: Vec<F>,
+    v: Vec<F>,
+}
+
+impl<F: Float> Adam<F> {
+    /// Zero moments for `n` parameters.
+    pub fn new(n: usize, config: AdamConfig) -> Self {
+        Self {
+            config,
+            step: 0,
+            m: vec![F::zero(); n],
+            v: vec![F::zero(); n],
+        }
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.step
+    }
+
+    /// The first and second moments (for inspection and tests).
+    pub fn moments(&self) -> (&[F], &[F]) {
+        (&self.m, &self.v)
+    }
+
+    /// One update, in one pass over the buffers:
+    /// `t ← t + 1`, `lr_t = lr·sqrt(1 − β2^t)/(1 − β1^t)`,
+    /// `m ← β1·m + (1 − β1)·g`, `v ← β2·v + (1 − β2)·g²`, `θ ← θ − lr_t·m/(sqrt(v) + ε)`.
+    /// The bias correction is folded into `lr_t` (computed in f64), as Keras does, so ε is added
+    /// to the *uncorrected* `sqrt(v)`.
+    pub fn step(&mut self, params: &mut [F], grads: &[F]) {
+        debug_assert_eq!(params.len(), self.m.len());
+        debug_assert_eq!(grads.len(), self.m.len());
+        self.step += 1;
+        let c = self.config;
+        let t = self.step as i32;
+        let lr_t =
+            F::of(c.learning_rate * (1.0 - c.beta2.powi(t)).sqrt() / (1.0 - c.beta1.powi(t)));
+        let (b1, b2, eps) = (F::of(c.beta1), F::of(c.beta2), F::of(c.epsilon));
+        let (one_b1, one_b2) = (F::of(1.0 - c.beta1), F::of(1.0 - c.beta2));
+        params
+            .par_chunks_mut(CHUNK)
+            .zip(grads.par_chunks(CHUNK))
+            .zip(self.m.par_chunks_mut(CHUNK))
+            .zip(self.v.par_chunks_mut(CHUNK))
+            .for_each(|(((p, g), m), v)| {
+                for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                    *m = b1 * *m + one_b1 * g;
+                    *v = b2 * *v + one_b2 * g * g;
+                    *p -= lr_t * *m / (v.sqrt() + eps);
+                }
+            });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two steps on one parameter, every number worked by hand.
+    #[test]
+    fn first_two_steps_by_hand() {
+        let mut adam = Adam::<f64>::new(1, AdamConfig::default());
+        let mut p = [1.0f64];
+        // step 1, g = 0.5: m = 0.1·0.5 = 0.05, v = 0.001·0.25 = 2.5e-4,
+        // lr_1 = 1e-3·sqrt(0.001)/0.1 = 1e-2·sqrt(0.001), sqrt(v) = 0.5·sqrt(0.001)
+        // Δ = lr_1·m/(sqrt(v)+ε) = 1e-2·sqrt(0.001)·0.05/(0.5·sqrt(0.001) + 1e-7)
+        adam.step(&mut p, &[0.5]);
+        let s = 0.001f64.sqrt();
+        let want1 = 1.0 - 1e-2 * s * 0.05 / (0.5 * s + 1e-7);
+        assert!((p[0] - want1).abs() < 1e-15, "{} vs {want1}", p[0]);
+        // without ε the step would be exactly lr = 1e-3
+        assert!((1.0 - p[0] - 1e-3).abs() < 1e-8);
+        // step 2, g = −1: m = 0.9·0.05 − 0.1 = −0.055, v = 0.999·2.5e-4 + 0.001 = 1.24975e-3,
+        // lr_2 = 1e-3·sqrt(1 − 0.999²)/(1 − 0.9²) = 1e-3·sqrt(0.001999)/0.19
+        adam.step(&mut p, &[-1.0]);
+        let (m, v) = (-0.055f64, 1.24975e-3f64);
+        let lr2 = 1e-3 * 0.001999f64.sqrt() / 0.19;
+        let want2 = want1 - lr2 * m / (v.sqrt() + 1e-7);
+        assert!((p[0] - want2).abs() < 1e-15, "{} vs {want2}", p[0]);
+        assert!((adam.moments().0[0] - m).abs() < 1e-16);
+        assert!((adam.moments().1[0] - v).abs() < 1e-16);
+        assert_eq!(adam.steps(), 2);
+    }
+
+    #[test]
+    fn zero_gradient_leaves_parameters_still() {
+        let mut adam = Adam::<f32>::new(3, AdamConfig::default());
+        let mut p = [1.0f32, -2.0, 3.0];
+        adam.step(&mut p, &[0.0; 3]);
+        assert_eq!(p, [1.0, -2.0, 3.0]);
+    }
+}

@@ -1,0 +1,56 @@
+//! # kd-mlp
+//!
+//! A multilayer-perceptron engine written from scratch (ndarray for storage and GEMM, rayon for
+//! threads, no ML framework) that trains teachers, ensembles and students on IDX image files, to
+//! reproduce and extend the study "hard labels versus knowledge distillation under limited compute"
+//! on MNIST. The derivations behind every formula are in `docs/MATH.md`.
+//!
+//! ## Map of the modules
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`idx`] | the IDX file format, raw or gzip, validated before anything is allocated |
+//! | [`data`] | the data set (images kept as `u8`), the MNIST folder, the validation split |
+//! | [`batch`] | gathering a shuffled batch into a float buffer (`x = pixel / 255`) |
+//! | [`float`] | the [`Float`] trait: `f32` to train fast, `f64` to audit gradients through the same code |
+//! | [`matmul`] | `C = A·B` with column blocks spread over rayon, identical bytes for any thread count |
+//! | [`dense`] | the dense layer `y = x·W + b`: forward, backward, Glorot init |
+//! | [`activation`] | ReLU forward and backward |
+//! | [`loss`] | stable softmax, sparse cross-entropy and its fused gradient `(softmax(z) − onehot(y)) / B` |
+//! | [`mlp`] | a stack of Dense+ReLU ending in logits, parameters in one flat buffer |
+//! | [`adam`] | Adam in the Keras form, one pass over the flat parameter buffer |
+//! | [`early_stopping`] | patience, min_delta, best epoch |
+//! | [`train`] | the training loop: epochs, batches, validation, early stopping, progress events |
+//! | [`evaluate`] | test error, per-class error, confusion matrix |
+//! | [`checkpoint`] | save and load a model as safetensors |
+//! | [`rng`] | seeded, portable random streams derived from (seed, purpose) |
+//! | [`threads`] | the rayon pool, with denormals flushed to zero on every worker |
+//!
+//! ## The math in brief
+//!
+//! For a batch `X: (B, 784)` the network computes `h₁ = relu(X·W₁ + b₁)`, …, `z = h_{L−1}·W_L + b_L`
+//! (logits, `(B, 10)`), `p = softmax(z)` and the loss `L = −(1/B) Σ_b log p[b, y_b]`.
+//! Backward starts from the fused gradient `dL/dz = (p − onehot(y)) / B` and applies, layer by
+//! layer, `dW = hᵀ·dz`, `db = Σ_b dz`, `dh = dz·Wᵀ ⊙ [h > 0]`.
+
+pub mod activation;
+pub mod adam;
+pub mod batch;
+pub mod checkpoint;
+pub mod data;
+pub mod dense;
+pub mod early_stopping;
+pub mod error;
+pub mod evaluate;
+pub mod float;
+pub mod idx;
+pub mod loss;
+pub mod matmul;
+pub mod mlp;
+pub mod rng;
+pub mod threads;
+pub mod train;
+
+pub use error::Error;
+pub use float::Float;
+pub use mlp::Mlp;

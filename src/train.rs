@@ -1,0 +1,263 @@
+//! The training loop: shuffled batches, Adam, a validation pass per epoch, early stopping with the
+//! best weights restored, and progress events for whoever displays them.
+
+use crate::adam::{Adam, AdamConfig};
+use crate::batch::{gather_batch, pixel_table};
+use crate::data::Dataset;
+use crate::early_stopping::{EarlyStopping, Monitor, Verdict};
+use crate::error::Error;
+use crate::evaluate::evaluate;
+use crate::loss::{cross_entropy_backward, softmax_cross_entropy};
+use crate::mlp::{Mlp, Workspace};
+use crate::rng::{stream_rng, Stream};
+use crate::threads::flush_denormals;
+use crate::Float;
+use ndarray::{s, Array2};
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+use std::time::Instant;
+
+/// How to train; the defaults are the protocol's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Samples per step; the last, shorter batch of an epoch is kept.
+    pub batch_size: usize,
+    /// Epoch cap, whatever early stopping says.
+    pub max_epochs: usize,
+    /// Epochs without improvement before stopping.
+    pub patience: usize,
+    /// Improvement threshold of early stopping.
+    pub min_delta: f64,
+    /// What early stopping watches.
+    pub monitor: Monitor,
+    pub adam: AdamConfig,
+    /// Seed of the batch order (the model's `Shuffle` stream).
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 32,
+            max_epochs: 100,
+            patience: 2,
+            min_delta: 0.0,
+            monitor: Monitor::ValLoss,
+            adam: AdamConfig::default(),
+            seed: 1,
+        }
+    }
+}
+
+/// The training and validation samples of a run, as index ranges into one data set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    pub train: Range<usize>,
+    pub validation: Range<usize>,
+}
+
+/// What happened in one epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based.
+    pub epoch: usize,
+    /// Mean hard-label loss over the epoch's batches (weights changing as it goes, as Keras reports).
+    pub train_loss: f64,
+    pub val_loss: f64,
+    /// Fraction misclassified on the validation split.
+    pub val_error: f64,
+    /// Seconds spent on the training steps (not the validation pass).
+    pub seconds: f64,
+    /// Training samples per second.
+    pub samples_per_s: f64,
+    /// Seconds of the validation pass.
+    pub val_seconds: f64,
+}
+
+/// The outcome of a training run. The model holds the best epoch's weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    pub epochs: Vec<EpochRecord>,
+    /// The epoch whose weights the model holds.
+    pub best_epoch: usize,
+    /// Whether early stopping ended the run (rather than the epoch cap).
+    pub stopped_early: bool,
+    /// Seconds spent on training steps, summed over epochs.
+    pub train_seconds: f64,
+}
+
+/// Progress, for a display.
+#[derive(Debug, Clone, Copy)]
+pub enum TrainEvent<'a> {
+    /// An epoch is starting and will run `batches` steps.
+    EpochStarted { epoch: usize, batches: usize },
+    /// Step `batch` (1-based) of the epoch is done.
+    BatchDone {
+        epoch: usize,
+        batch: usize,
+        batches: usize,
+    },
+    /// The epoch and its validation pass are done.
+    EpochDone(&'a EpochRecord),
+}
+
+fn check_config(
+    cfg: &TrainConfig,
+    split: &Split,
+    data: &Dataset,
+    inputs: usize,
+) -> Result<(), Error> {
+    let bad = |what: String| Err(Error::Config(what));
+    if cfg.batch_size == 0 {
+        return bad("batch size must be at least 1".into());
+    }
+    if cfg.max_epochs == 0 {
+        return bad("the epoch cap must be at least 1".into());
+    }
+    if split.train.is_empty() || split.validation.is_empty() {
+        return bad(format!(
+            "training needs both training and validation samples; got {} and {}",
+            split.train.len(),
+            split.validation.len()
+        ));
+    }
+    if split.train.end > data.len() || split.validation.end > data.len() {
+        return bad(format!(
+            "the split {split:?} runs past the {} samples of the data set",
+            data.len()
+        ));
+    }
+    if inputs != data.pixels() {
+        return bad(format!(
+            "the model takes {inputs} inputs but the images have {} pixels ({}x{})",
+            data.pixels(),
+            data.rows(),
+            data.cols()
+        ));
+    }
+    let lr = cfg.adam.learning_rate;
+    if !(lr.is_finite() && lr > 0.0) {
+        return bad(format!("the learning rate must be positive, got {lr}"));
+    }
+    Ok(())
+}
+
+/// Trains `mlp` on hard labels until early stopping (or the epoch cap), then restores the best
+/// epoch's weights. `name` identifies the model in errors. The training step allocates nothing:
+/// the batch buffer, the workspace, the gradient and Adam's moments are made once here.
+///
+/// A NaN or infinite loss stops training with [`Error::Diverged`], the model left as it was at
+/// the best epoch so far (or as it started).
+pub fn train<F: Float>(
+    mlp: &mut Mlp<F>,
+    data: &Dataset,
+    split: &Split,
+    cfg: &TrainConfig,
+    name: &str,
+    on_event: &mut dyn FnMut(TrainEvent<'_>),
+) -> Result<TrainReport, Error> {
+    check_config(cfg, split, data, mlp.inputs())?;
+    if data.classes() > mlp.classes() {
+        return Err(Error::Config(format!(
+            "the model has {} outputs but the labels have {} classes",
+            mlp.classes(),
+            data.classes()
+        )));
+    }
+    flush_denormals();
+
+    let batch = cfg.batch_size.min(split.train.len());
+    let table = pixel_table::<F>();
+    let mut x = Array2::<F>::zeros((batch, mlp.inputs()));
+    let mut labels = vec![0usize; batch];
+    let mut ws = Workspace::new(mlp.sizes(), batch);
+    let mut grads = vec![F::zero(); mlp.params().len()];
+    let mut adam = Adam::new(grads.len(), cfg.adam);
+    let mut best_params = mlp.params().to_vec();
+    let mut stopper = EarlyStopping::new(cfg.patience, cfg.min_delta);
+    let mut order: Vec<usize> = split.train.clone().collect();
+    let mut rng = stream_rng(cfg.seed, Stream::Shuffle);
+    let batches = order.len().div_ceil(batch);
+
+    let mut report = TrainReport {
+        epochs: Vec::new(),
+        best_epoch: 0,
+        stopped_early: false,
+        train_seconds: 0.0,
+    };
+    for epoch in 1..=cfg.max_epochs {
+        on_event(TrainEvent::EpochStarted { epoch, batches });
+        order.shuffle(&mut rng);
+        let started = Instant::now();
+        let mut loss_sum = 0.0f64;
+        for (b, indices) in order.chunks(batch).enumerate() {
+            let rows = indices.len();
+            let mut xb = x.slice_mut(s![..rows, ..]);
+            gather_batch(data, indices, &table, xb.view_mut(), &mut labels[..rows]);
+            let xb = xb.view();
+            mlp.forward(xb, &mut ws);
+            let (logits, probs, _) = ws.loss_buffers(rows);
+            let batch_loss = softmax_cross_entropy(logits, &labels[..rows], probs);
+            if !batch_loss.is_finite() {
+                mlp.params_mut().copy_from_slice(&best_params);
+                return Err(Error::Diverged {
+                    model: name.to_string(),
+                    epoch,
+                    batch: b + 1,
+                    value: batch_loss,
+                });
+            }
+            loss_sum += batch_loss;
+            let (_, probs, dlogits) = ws.loss_buffers(rows);
+            cross_entropy_backward(probs.view(), &labels[..rows], dlogits);
+            mlp.backward(xb, &mut ws, &mut grads);
+            adam.step(mlp.params_mut(), &grads);
+            on_event(TrainEvent::BatchDone {
+                epoch,
+                batch: b + 1,
+                batches,
+            });
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let val_started = Instant::now();
+        let val = evaluate(mlp, data, split.validation.clone());
+        let record = EpochRecord {
+            epoch,
+            train_loss: loss_sum / order.len() as f64,
+            val_loss: val.loss,
+            val_error: val.error,
+            seconds,
+            samples_per_s: order.len() as f64 / seconds,
+            val_seconds: val_started.elapsed().as_secs_f64(),
+        };
+        if !record.val_loss.is_finite() {
+            mlp.params_mut().copy_from_slice(&best_params);
+            return Err(Error::Diverged {
+                model: name.to_string(),
+                epoch,
+                batch: batches,
+                value: record.val_loss,
+            });
+        }
+        report.train_seconds += seconds;
+        on_event(TrainEvent::EpochDone(&record));
+        let monitored = match cfg.monitor {
+            Monitor::ValLoss => record.val_loss,
+            Monitor::ValError => record.val_error,
+            Monitor::TrainLoss => record.train_loss,
+        };
+        report.epochs.push(record);
+        match stopper.observe(epoch, monitored) {
+            Verdict::Improved => best_params.copy_from_slice(mlp.params()),
+            Verdict::Wait => {}
+            Verdict::Stop => {
+                report.stopped_early = true;
+                break;
+            }
+        }
+    }
+    mlp.params_mut().copy_from_slice(&best_params);
+    report.best_epoch = stopper.best_epoch();
+    Ok(report)
+}
