@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::mlp::{layer_view_mut, Mlp};
 use crate::Float;
 use safetensors::{Dtype, SafeTensors};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 const FORMAT: &str = "kd-mlp";
@@ -24,16 +24,14 @@ fn bias_name(l: usize) -> String {
     format!("dense.{l}.bias")
 }
 
-/// Little-endian bytes of a slice of floats.
-fn to_bytes<F: Float>(values: impl Iterator<Item = F>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for v in values {
-        v.push_le_bytes(&mut out);
-    }
-    out
-}
-
 /// The model as safetensors bytes, with `extra` metadata added.
+///
+/// The file is laid out here rather than by `safetensors::serialize`, because that function takes
+/// the metadata as a `HashMap` and writes it in a different order in every process: the same
+/// model would not give the same bytes. Here every key is sorted, so it does. The layout is the
+/// format's: an 8-byte little-endian header length, the JSON header padded with spaces to a
+/// multiple of 8, then the tensors' bytes back to back. The reader below (the safetensors crate)
+/// validates it, and the tests read it back.
 pub fn to_safetensors<F: Float>(mlp: &Mlp<F>, extra: &[(&str, String)]) -> Result<Vec<u8>, Error> {
     if let Some(bad) = mlp.params().iter().find(|v| !v.is_finite()) {
         return Err(Error::Config(format!(
@@ -41,21 +39,7 @@ pub fn to_safetensors<F: Float>(mlp: &Mlp<F>, extra: &[(&str, String)]) -> Resul
         )));
     }
     let sizes = mlp.sizes();
-    let mut tensors = Vec::new();
-    for l in 0..mlp.layers() {
-        let (w, b) = mlp.layer(l);
-        tensors.push((
-            weight_name(l),
-            vec![sizes[l], sizes[l + 1]],
-            to_bytes(w.iter().copied()),
-        ));
-        tensors.push((
-            bias_name(l),
-            vec![sizes[l + 1]],
-            to_bytes(b.iter().copied()),
-        ));
-    }
-    let mut metadata: HashMap<String, String> = extra
+    let mut metadata: BTreeMap<String, String> = extra
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
@@ -69,16 +53,38 @@ pub fn to_safetensors<F: Float>(mlp: &Mlp<F>, extra: &[(&str, String)]) -> Resul
             .collect::<Vec<_>>()
             .join(","),
     );
-    let views = tensors
-        .iter()
-        .map(|(name, shape, bytes)| {
-            safetensors::tensor::TensorView::new(F::DTYPE, shape.clone(), bytes)
-                .map(|view| (name.clone(), view))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::Config(format!("cannot lay out the model as safetensors: {e}")))?;
-    safetensors::serialize(views, Some(metadata))
-        .map_err(|e| Error::Config(format!("cannot serialise the model as safetensors: {e}")))
+
+    let mut header = serde_json::Map::new();
+    header.insert(
+        "__metadata__".into(),
+        serde_json::to_value(&metadata).expect("strings serialise"),
+    );
+    let mut data = Vec::with_capacity(mlp.params().len() * F::BYTES);
+    for l in 0..mlp.layers() {
+        let (w, b) = mlp.layer(l);
+        for (name, shape, values) in [
+            (weight_name(l), vec![sizes[l], sizes[l + 1]], w.to_slice()),
+            (bias_name(l), vec![sizes[l + 1]], b.to_slice()),
+        ] {
+            let start = data.len();
+            let values = values.expect("layer views into the flat buffer are contiguous");
+            values.iter().for_each(|v| v.push_le_bytes(&mut data));
+            let entry = serde_json::json!({
+                "dtype": format!("{:?}", F::DTYPE),
+                "shape": shape,
+                "data_offsets": [start, data.len()],
+            });
+            header.insert(name, entry);
+        }
+    }
+    // serde_json's Map is ordered by key, so the header text is the same in every run.
+    let mut header_text = serde_json::to_vec(&header).expect("the header serialises");
+    header_text.resize(header_text.len().div_ceil(8) * 8, b' ');
+    let mut out = Vec::with_capacity(8 + header_text.len() + data.len());
+    out.extend_from_slice(&(header_text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header_text);
+    out.extend_from_slice(&data);
+    Ok(out)
 }
 
 /// Writes the model to `path` atomically (a temporary file beside it, then a rename), so a crash
@@ -217,6 +223,24 @@ mod tests {
             .iter()
             .zip(mlp.params())
             .all(|(&a, &b)| a == f64::from(b)));
+    }
+
+    #[test]
+    fn same_model_same_bytes() {
+        let mlp = Mlp::<f32>::glorot(&[6, 4, 3], 5).unwrap();
+        let extra = [
+            ("a", "1".to_string()),
+            ("z", "2".to_string()),
+            ("m", "3".to_string()),
+        ];
+        let first = to_safetensors(&mlp, &extra).unwrap();
+        // header length is a multiple of 8 and the data follows it: 6·4+4+4·3+3 = 43 floats
+        let n = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;
+        assert_eq!(n % 8, 0);
+        assert_eq!(first.len(), 8 + n + 43 * 4);
+        for _ in 0..5 {
+            assert_eq!(to_safetensors(&mlp, &extra).unwrap(), first);
+        }
     }
 
     #[test]

@@ -143,12 +143,98 @@ fn check_config(
     Ok(())
 }
 
+/// The buffers of the training step, made once per model so that a step allocates nothing:
+/// the batch, the forward/backward workspace, the gradient and Adam's moments.
+pub struct Trainer<F> {
+    batch_size: usize,
+    table: [F; 256],
+    x: Array2<F>,
+    labels: Vec<usize>,
+    ws: Workspace<F>,
+    grads: Vec<F>,
+    adam: Adam<F>,
+}
+
+impl<F: Float> Trainer<F> {
+    /// Buffers for training `mlp` with batches of up to `batch_size` samples.
+    pub fn new(mlp: &Mlp<F>, batch_size: usize, adam: AdamConfig) -> Self {
+        let batch_size = batch_size.max(1);
+        Self {
+            batch_size,
+            table: pixel_table::<F>(),
+            x: Array2::zeros((batch_size, mlp.inputs())),
+            labels: vec![0; batch_size],
+            ws: Workspace::new(mlp.sizes(), batch_size),
+            grads: vec![F::zero(); mlp.params().len()],
+            adam: Adam::new(mlp.params().len(), adam),
+        }
+    }
+
+    /// One step on the samples `indices` (at most the batch size): forward, hard-label loss and
+    /// its fused gradient, backward, Adam. Returns the batch's *summed* loss (NaN or infinite if
+    /// the model diverged, in which case the parameters are left untouched).
+    pub fn step(&mut self, mlp: &mut Mlp<F>, data: &Dataset, indices: &[usize]) -> f64 {
+        let rows = indices.len();
+        let labels = &mut self.labels[..rows];
+        let mut x = self.x.slice_mut(s![..rows, ..]);
+        gather_batch(data, indices, &self.table, x.view_mut(), labels);
+        let x = x.view();
+        mlp.forward(x, &mut self.ws);
+        let (logits, probs, _) = self.ws.loss_buffers(rows);
+        let loss_sum = softmax_cross_entropy(logits, labels, probs);
+        if !loss_sum.is_finite() {
+            return loss_sum;
+        }
+        let (_, probs, dlogits) = self.ws.loss_buffers(rows);
+        cross_entropy_backward(probs.view(), labels, dlogits);
+        mlp.backward(x, &mut self.ws, &mut self.grads);
+        self.adam.step(mlp.params_mut(), &self.grads);
+        loss_sum
+    }
+
+    /// One pass over `order` in batches (the last one shorter if need be). Returns the mean loss,
+    /// or [`Error::Diverged`] naming `name`, `epoch` and the batch whose loss was not finite.
+    pub fn epoch(
+        &mut self,
+        mlp: &mut Mlp<F>,
+        data: &Dataset,
+        order: &[usize],
+        epoch: usize,
+        name: &str,
+        on_event: &mut dyn FnMut(TrainEvent<'_>),
+    ) -> Result<f64, Error> {
+        let batches = order.len().div_ceil(self.batch_size);
+        let mut loss_sum = 0.0f64;
+        for (b, indices) in order.chunks(self.batch_size).enumerate() {
+            let batch_loss = self.step(mlp, data, indices);
+            if !batch_loss.is_finite() {
+                return Err(Error::Diverged {
+                    model: name.to_string(),
+                    epoch,
+                    batch: b + 1,
+                    value: batch_loss,
+                });
+            }
+            loss_sum += batch_loss;
+            on_event(TrainEvent::BatchDone {
+                epoch,
+                batch: b + 1,
+                batches,
+            });
+        }
+        Ok(loss_sum / order.len().max(1) as f64)
+    }
+}
+
 /// Trains `mlp` on hard labels until early stopping (or the epoch cap), then restores the best
-/// epoch's weights. `name` identifies the model in errors. The training step allocates nothing:
-/// the batch buffer, the workspace, the gradient and Adam's moments are made once here.
+/// epoch's weights. `name` identifies the model in errors.
 ///
-/// A NaN or infinite loss stops training with [`Error::Diverged`], the model left as it was at
-/// the best epoch so far (or as it started).
+/// Denormals are flushed on every thread of the current rayon pool first (see
+/// [`crate::threads`]): that is both faster and part of the arithmetic, so a model trains to the
+/// same bits in any pool.
+///
+/// A NaN or infinite loss stops training with [`Error::Diverged`], the model restored to the best
+/// epoch so far (or to its initial weights).
 pub fn train<F: Float>(
     mlp: &mut Mlp<F>,
     data: &Dataset,
@@ -165,20 +251,15 @@ pub fn train<F: Float>(
             data.classes()
         )));
     }
+    rayon::broadcast(|_| flush_denormals());
     flush_denormals();
 
-    let batch = cfg.batch_size.min(split.train.len());
-    let table = pixel_table::<F>();
-    let mut x = Array2::<F>::zeros((batch, mlp.inputs()));
-    let mut labels = vec![0usize; batch];
-    let mut ws = Workspace::new(mlp.sizes(), batch);
-    let mut grads = vec![F::zero(); mlp.params().len()];
-    let mut adam = Adam::new(grads.len(), cfg.adam);
+    let mut trainer = Trainer::new(mlp, cfg.batch_size.min(split.train.len()), cfg.adam);
     let mut best_params = mlp.params().to_vec();
     let mut stopper = EarlyStopping::new(cfg.patience, cfg.min_delta);
     let mut order: Vec<usize> = split.train.clone().collect();
     let mut rng = stream_rng(cfg.seed, Stream::Shuffle);
-    let batches = order.len().div_ceil(batch);
+    let batches = order.len().div_ceil(trainer.batch_size);
 
     let mut report = TrainReport {
         epochs: Vec::new(),
@@ -190,41 +271,19 @@ pub fn train<F: Float>(
         on_event(TrainEvent::EpochStarted { epoch, batches });
         order.shuffle(&mut rng);
         let started = Instant::now();
-        let mut loss_sum = 0.0f64;
-        for (b, indices) in order.chunks(batch).enumerate() {
-            let rows = indices.len();
-            let mut xb = x.slice_mut(s![..rows, ..]);
-            gather_batch(data, indices, &table, xb.view_mut(), &mut labels[..rows]);
-            let xb = xb.view();
-            mlp.forward(xb, &mut ws);
-            let (logits, probs, _) = ws.loss_buffers(rows);
-            let batch_loss = softmax_cross_entropy(logits, &labels[..rows], probs);
-            if !batch_loss.is_finite() {
+        let train_loss = match trainer.epoch(mlp, data, &order, epoch, name, on_event) {
+            Ok(loss) => loss,
+            Err(e) => {
                 mlp.params_mut().copy_from_slice(&best_params);
-                return Err(Error::Diverged {
-                    model: name.to_string(),
-                    epoch,
-                    batch: b + 1,
-                    value: batch_loss,
-                });
+                return Err(e);
             }
-            loss_sum += batch_loss;
-            let (_, probs, dlogits) = ws.loss_buffers(rows);
-            cross_entropy_backward(probs.view(), &labels[..rows], dlogits);
-            mlp.backward(xb, &mut ws, &mut grads);
-            adam.step(mlp.params_mut(), &grads);
-            on_event(TrainEvent::BatchDone {
-                epoch,
-                batch: b + 1,
-                batches,
-            });
-        }
+        };
         let seconds = started.elapsed().as_secs_f64();
         let val_started = Instant::now();
         let val = evaluate(mlp, data, split.validation.clone());
         let record = EpochRecord {
             epoch,
-            train_loss: loss_sum / order.len() as f64,
+            train_loss,
             val_loss: val.loss,
             val_error: val.error,
             seconds,
