@@ -3,12 +3,13 @@
 use crate::Float;
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
-/// Forward, in place: `h = max(z, 0)`.
+/// Forward, in place: `h = max(z, 0)`. A NaN stays NaN (rather than becoming 0), so a diverging
+/// network shows up in its loss instead of hiding behind a dead unit.
 ///
 /// # Shapes
 /// `z: (B, O)`, overwritten by `h`.
 pub fn relu_forward<F: Float>(mut z: ArrayViewMut2<F>) {
-    z.mapv_inplace(|v| if v > F::zero() { v } else { F::zero() });
+    z.mapv_inplace(|v| if v < F::zero() { F::zero() } else { v });
 }
 
 /// Backward, in place: `dz = dh ⊙ [h > 0]`.
