@@ -71,21 +71,68 @@ impl<F: Float> Adam<F> {
         let t = self.step as i32;
         let lr_t =
             F::of(c.learning_rate * (1.0 - c.beta2.powi(t)).sqrt() / (1.0 - c.beta1.powi(t)));
-        let (b1, b2, eps) = (F::of(c.beta1), F::of(c.beta2), F::of(c.epsilon));
-        let (one_b1, one_b2) = (F::of(1.0 - c.beta1), F::of(1.0 - c.beta2));
+        let k = AdamConstants {
+            lr_t,
+            b1: F::of(c.beta1),
+            b2: F::of(c.beta2),
+            one_b1: F::of(1.0 - c.beta1),
+            one_b2: F::of(1.0 - c.beta2),
+            eps: F::of(c.epsilon),
+        };
         params
             .par_chunks_mut(CHUNK)
             .zip(grads.par_chunks(CHUNK))
             .zip(self.m.par_chunks_mut(CHUNK))
             .zip(self.v.par_chunks_mut(CHUNK))
-            .for_each(|(((p, g), m), v)| {
-                for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                    *m = b1 * *m + one_b1 * g;
-                    *v = b2 * *v + one_b2 * g * g;
-                    *p -= lr_t * *m / (v.sqrt() + eps);
-                }
-            });
+            .for_each(|(((p, g), m), v)| update(p, g, m, v, &k));
     }
+}
+
+/// The per-step constants of the update, in the parameters' type.
+struct AdamConstants<F> {
+    lr_t: F,
+    b1: F,
+    b2: F,
+    one_b1: F,
+    one_b2: F,
+    eps: F,
+}
+
+/// The element-wise update over one chunk.
+#[inline(always)]
+fn update_scalar<F: Float>(p: &mut [F], g: &[F], m: &mut [F], v: &mut [F], k: &AdamConstants<F>) {
+    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        *m = k.b1 * *m + k.one_b1 * g;
+        *v = k.b2 * *v + k.one_b2 * g * g;
+        *p -= k.lr_t * *m / (v.sqrt() + k.eps);
+    }
+}
+
+/// The same loop compiled for AVX-512. Why: without a `target-cpu` flag the compiler emits
+/// 4-wide SSE for the square root and the division that dominate this loop; the 16-wide version
+/// makes an Adam step over the teacher's 794 510 parameters several times faster. The results
+/// are bit for bit those of the SSE loop: square root and division are correctly rounded at any
+/// width, and Rust never fuses a multiply and an add on its own.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn update_avx512<F: Float>(
+    p: &mut [F],
+    g: &[F],
+    m: &mut [F],
+    v: &mut [F],
+    k: &AdamConstants<F>,
+) {
+    update_scalar(p, g, m, v, k)
+}
+
+/// Runs the widest version of the update this CPU supports.
+fn update<F: Float>(p: &mut [F], g: &[F], m: &mut [F], v: &mut [F], k: &AdamConstants<F>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F, checked just above.
+        return unsafe { update_avx512(p, g, m, v, k) };
+    }
+    update_scalar(p, g, m, v, k)
 }
 
 #[cfg(test)]
@@ -116,6 +163,36 @@ mod tests {
         assert!((adam.moments().0[0] - m).abs() < 1e-16);
         assert!((adam.moments().1[0] - v).abs() < 1e-16);
         assert_eq!(adam.steps(), 2);
+    }
+
+    /// The AVX-512 loop gives the same bits as the plain one (where the CPU has AVX-512).
+    #[test]
+    fn wide_and_plain_updates_agree_bit_for_bit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let n = 1001;
+        let mut draw = |scale: f32| {
+            (0..n)
+                .map(|_| rng.gen_range(-scale..scale))
+                .collect::<Vec<f32>>()
+        };
+        let (p0, g) = (draw(1.0), draw(1e-2));
+        let m0 = draw(1e-3);
+        let v0: Vec<f32> = draw(1e-3).iter().map(|x| x * x).collect();
+        let k = AdamConstants {
+            lr_t: 1e-3f32,
+            b1: 0.9,
+            b2: 0.999,
+            one_b1: 0.1,
+            one_b2: 1e-3,
+            eps: 1e-7,
+        };
+        let (mut p1, mut m1, mut v1) = (p0.clone(), m0.clone(), v0.clone());
+        update_scalar(&mut p1, &g, &mut m1, &mut v1, &k);
+        let (mut p2, mut m2, mut v2) = (p0.clone(), m0, v0);
+        update(&mut p2, &g, &mut m2, &mut v2, &k);
+        assert_eq!((p1, m1, v1), (p2.clone(), m2, v2));
+        assert_ne!(p2, p0);
     }
 
     #[test]
