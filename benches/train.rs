@@ -10,7 +10,7 @@ use kd_mlp::adam::AdamConfig;
 use kd_mlp::data::{load_dir, validation_split, Mnist};
 use kd_mlp::mlp::Mlp;
 use kd_mlp::threads::build_pool;
-use kd_mlp::train::Trainer;
+use kd_mlp::train::{Objective, Trainer};
 use std::path::Path;
 use std::time::Duration;
 
@@ -49,7 +49,13 @@ fn train_epoch(c: &mut Criterion) {
                 pool.install(|| {
                     kd_mlp::threads::flush_denormals();
                     trainer
-                        .epoch(&mut mlp, &data.train, &order, 1, name, &mut |_| {})
+                        .epoch(
+                            &mut mlp,
+                            &data.train,
+                            &order,
+                            &Objective::HardLabels,
+                            &mut |_, _| {},
+                        )
                         .expect("a bench epoch does not diverge")
                 })
             })

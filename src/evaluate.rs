@@ -35,12 +35,12 @@ pub fn argmax<F: Float>(row: ArrayView1<F>) -> usize {
     best
 }
 
-/// Runs the model over `range` in parallel chunks; per chunk, the loss sum and the predictions.
+/// Runs the model over `range` in parallel chunks; per chunk, the loss sum and the logits.
 fn run_chunks<F: Float>(
     mlp: &Mlp<F>,
     data: &Dataset,
     range: Range<usize>,
-) -> Vec<(f64, Vec<usize>)> {
+) -> Vec<(f64, Array2<F>)> {
     let indices: Vec<usize> = range.collect();
     let table = pixel_table::<F>();
     indices
@@ -54,23 +54,21 @@ fn run_chunks<F: Float>(
             mlp.forward(x.view(), &mut ws);
             let (logits, probs, _) = ws.loss_buffers(rows);
             let loss_sum = softmax_cross_entropy(logits, &labels, probs);
-            let predictions = ws.logits(rows).rows().into_iter().map(argmax).collect();
-            (loss_sum, predictions)
+            (loss_sum, ws.logits(rows).to_owned())
         })
         .collect()
 }
 
 /// Mean loss and error of `mlp` on the samples `range` of `data`.
 pub fn evaluate<F: Float>(mlp: &Mlp<F>, data: &Dataset, range: Range<usize>) -> Evaluation {
-    let start = range.start;
     let samples = range.len();
+    let mut i = range.start;
     let mut loss_sum = 0.0;
     let mut wrong = 0usize;
-    let mut i = start;
-    for (chunk_loss, predictions) in run_chunks(mlp, data, range) {
+    for (chunk_loss, logits) in run_chunks(mlp, data, range) {
         loss_sum += chunk_loss;
-        for p in predictions {
-            wrong += usize::from(p != data.label(i));
+        for row in logits.rows() {
+            wrong += usize::from(argmax(row) != data.label(i));
             i += 1;
         }
     }
@@ -82,11 +80,28 @@ pub fn evaluate<F: Float>(mlp: &Mlp<F>, data: &Dataset, range: Range<usize>) -> 
     }
 }
 
+/// The logits of every sample in `range`.
+///
+/// # Shapes
+/// returns `(range.len(), classes)`.
+pub fn logits<F: Float>(mlp: &Mlp<F>, data: &Dataset, range: Range<usize>) -> Array2<F> {
+    let chunks: Vec<Array2<F>> = run_chunks(mlp, data, range)
+        .into_iter()
+        .map(|(_, l)| l)
+        .collect();
+    if chunks.is_empty() {
+        return Array2::zeros((0, mlp.classes()));
+    }
+    let views: Vec<_> = chunks.iter().map(|c| c.view()).collect();
+    ndarray::concatenate(ndarray::Axis(0), &views).expect("chunks share the class count")
+}
+
 /// The predicted class of every sample in `range`.
 pub fn predict<F: Float>(mlp: &Mlp<F>, data: &Dataset, range: Range<usize>) -> Vec<usize> {
-    run_chunks(mlp, data, range)
+    logits(mlp, data, range)
+        .rows()
         .into_iter()
-        .flat_map(|(_, p)| p)
+        .map(argmax)
         .collect()
 }
 

@@ -16,14 +16,16 @@
 //! | [`matmul`] | `C = A·B` with column blocks spread over rayon, identical bytes for any thread count |
 //! | [`dense`] | the dense layer `y = x·W + b`: forward, backward, Glorot init |
 //! | [`activation`] | ReLU forward and backward |
-//! | [`loss`] | stable softmax, sparse cross-entropy and its fused gradient `(softmax(z) − onehot(y)) / B` |
+//! | [`loss`] | stable softmax, sparse cross-entropy and its fused gradient `(softmax(z) − onehot(y)) / B`; the distillation loss in both soft-target modes |
 //! | [`mlp`] | a stack of Dense+ReLU ending in logits, parameters in one flat buffer |
 //! | [`adam`] | Adam in the Keras form, one pass over the flat parameter buffer |
 //! | [`early_stopping`] | patience, min_delta, best epoch |
+//! | [`teacher`] | a single model or an ensemble, its predictions and its soft targets |
 //! | [`train`] | the training loop: epochs, batches, validation, early stopping, progress events |
 //! | [`evaluate`] | test error, per-class error, confusion matrix |
 //! | [`checkpoint`] | save and load a model as safetensors |
 //! | [`rng`] | seeded, portable random streams derived from (seed, purpose) |
+//! | [`stats`] | mean, sd, confidence intervals, paired and Welch t-tests |
 //! | [`threads`] | the rayon pool, with denormals flushed to zero on every worker |
 //!
 //! ## The math in brief
@@ -48,6 +50,8 @@ pub mod loss;
 pub mod matmul;
 pub mod mlp;
 pub mod rng;
+pub mod stats;
+pub mod teacher;
 pub mod threads;
 pub mod train;
 

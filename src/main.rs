@@ -9,7 +9,7 @@ use kd_mlp::early_stopping::Monitor;
 use kd_mlp::evaluate::{evaluate, predict, ConfusionMatrix};
 use kd_mlp::mlp::{parse_hidden, Mlp};
 use kd_mlp::threads::build_pool;
-use kd_mlp::train::{train, EpochRecord, Split, TrainConfig, TrainEvent};
+use kd_mlp::train::{train, EpochRecord, Objective, Split, TrainConfig, TrainEvent};
 use kd_mlp::Error;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -211,7 +211,15 @@ fn run_train(args: TrainArgs, threads: usize) -> Result<(), Error> {
             }
         }
     };
-    let report = train(&mut mlp, &mnist.train, &split, &cfg, &name, &mut on_event);
+    let report = train(
+        &mut mlp,
+        &mnist.train,
+        &split,
+        &cfg,
+        &Objective::HardLabels,
+        &name,
+        &mut on_event,
+    );
     bar.finish_and_clear();
     let report = report?;
     let test = evaluate(&mlp, &mnist.test, 0..mnist.test.len());

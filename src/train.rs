@@ -7,9 +7,10 @@ use crate::data::Dataset;
 use crate::early_stopping::{EarlyStopping, Monitor, Verdict};
 use crate::error::Error;
 use crate::evaluate::evaluate;
-use crate::loss::{cross_entropy_backward, softmax_cross_entropy};
+use crate::loss::{cross_entropy_backward, distillation_loss, softmax_cross_entropy, Distillation};
 use crate::mlp::{Mlp, Workspace};
 use crate::rng::{stream_rng, Stream};
+use crate::teacher::SoftTargets;
 use crate::threads::flush_denormals;
 use crate::Float;
 use ndarray::{s, Array2};
@@ -62,7 +63,8 @@ pub struct Split {
 pub struct EpochRecord {
     /// 1-based.
     pub epoch: usize,
-    /// Mean hard-label loss over the epoch's batches (weights changing as it goes, as Keras reports).
+    /// Mean training loss (the objective's) over the epoch's batches, weights changing as it goes,
+    /// as Keras reports it.
     pub train_loss: f64,
     pub val_loss: f64,
     /// Fraction misclassified on the validation split.
@@ -143,6 +145,19 @@ fn check_config(
     Ok(())
 }
 
+/// What a model learns from.
+#[derive(Debug, Clone, Copy)]
+pub enum Objective<'a> {
+    /// The labels alone: sparse categorical cross-entropy.
+    HardLabels,
+    /// The labels and a teacher's soft targets (row `i` for sample `i`), mixed by the
+    /// distillation loss.
+    Distill {
+        targets: &'a SoftTargets,
+        loss: Distillation,
+    },
+}
+
 /// The buffers of the training step, made once per model so that a step allocates nothing:
 /// the batch, the forward/backward workspace, the gradient and Adam's moments.
 pub struct Trainer<F> {
@@ -150,6 +165,8 @@ pub struct Trainer<F> {
     table: [F; 256],
     x: Array2<F>,
     labels: Vec<usize>,
+    /// The batch's soft targets (distillation only).
+    q: Array2<F>,
     ws: Workspace<F>,
     grads: Vec<F>,
     adam: Adam<F>,
@@ -164,69 +181,94 @@ impl<F: Float> Trainer<F> {
             table: pixel_table::<F>(),
             x: Array2::zeros((batch_size, mlp.inputs())),
             labels: vec![0; batch_size],
+            q: Array2::zeros((batch_size, mlp.classes())),
             ws: Workspace::new(mlp.sizes(), batch_size),
             grads: vec![F::zero(); mlp.params().len()],
             adam: Adam::new(mlp.params().len(), adam),
         }
     }
 
-    /// One step on the samples `indices` (at most the batch size): forward, hard-label loss and
-    /// its fused gradient, backward, Adam. Returns the batch's *summed* loss (NaN or infinite if
-    /// the model diverged, in which case the parameters are left untouched).
-    pub fn step(&mut self, mlp: &mut Mlp<F>, data: &Dataset, indices: &[usize]) -> f64 {
+    /// One step on the samples `indices` (at most the batch size): forward, the objective's loss
+    /// and its fused gradient, backward, Adam. Returns the batch's *summed* loss (NaN or infinite
+    /// if the model diverged, in which case the parameters are left untouched).
+    pub fn step(
+        &mut self,
+        mlp: &mut Mlp<F>,
+        data: &Dataset,
+        indices: &[usize],
+        objective: &Objective<'_>,
+    ) -> f64 {
         let rows = indices.len();
         let labels = &mut self.labels[..rows];
         let mut x = self.x.slice_mut(s![..rows, ..]);
         gather_batch(data, indices, &self.table, x.view_mut(), labels);
         let x = x.view();
         mlp.forward(x, &mut self.ws);
-        let (logits, probs, _) = self.ws.loss_buffers(rows);
-        let loss_sum = softmax_cross_entropy(logits, labels, probs);
+        let loss_sum = match objective {
+            Objective::HardLabels => {
+                let (logits, probs, _) = self.ws.loss_buffers(rows);
+                let loss_sum = softmax_cross_entropy(logits, labels, probs);
+                let (_, probs, dlogits) = self.ws.loss_buffers(rows);
+                cross_entropy_backward(probs.view(), labels, dlogits);
+                loss_sum
+            }
+            Objective::Distill { targets, loss } => {
+                let mut q = self.q.slice_mut(s![..rows, ..]);
+                for (mut q_row, &i) in q.rows_mut().into_iter().zip(indices) {
+                    for (dst, &src) in q_row.iter_mut().zip(targets.row(i)) {
+                        *dst = F::of(f64::from(src));
+                    }
+                }
+                let (logits, probs, dlogits) = self.ws.loss_buffers(rows);
+                distillation_loss(logits, labels, q.view(), loss, probs, dlogits)
+            }
+        };
         if !loss_sum.is_finite() {
             return loss_sum;
         }
-        let (_, probs, dlogits) = self.ws.loss_buffers(rows);
-        cross_entropy_backward(probs.view(), labels, dlogits);
         mlp.backward(x, &mut self.ws, &mut self.grads);
         self.adam.step(mlp.params_mut(), &self.grads);
         loss_sum
     }
 
-    /// One pass over `order` in batches (the last one shorter if need be). Returns the mean loss,
-    /// or [`Error::Diverged`] naming `name`, `epoch` and the batch whose loss was not finite.
+    /// One pass over `order` in batches (the last one shorter if need be), calling
+    /// `on_batch(batch, batches)` after each step. Returns the mean loss, or where the loss
+    /// stopped being finite.
     pub fn epoch(
         &mut self,
         mlp: &mut Mlp<F>,
         data: &Dataset,
         order: &[usize],
-        epoch: usize,
-        name: &str,
-        on_event: &mut dyn FnMut(TrainEvent<'_>),
-    ) -> Result<f64, Error> {
+        objective: &Objective<'_>,
+        on_batch: &mut dyn FnMut(usize, usize),
+    ) -> Result<f64, Divergence> {
         let batches = order.len().div_ceil(self.batch_size);
         let mut loss_sum = 0.0f64;
         for (b, indices) in order.chunks(self.batch_size).enumerate() {
-            let batch_loss = self.step(mlp, data, indices);
+            let batch_loss = self.step(mlp, data, indices, objective);
             if !batch_loss.is_finite() {
-                return Err(Error::Diverged {
-                    model: name.to_string(),
-                    epoch,
+                return Err(Divergence {
                     batch: b + 1,
-                    value: batch_loss,
+                    loss: batch_loss,
                 });
             }
             loss_sum += batch_loss;
-            on_event(TrainEvent::BatchDone {
-                epoch,
-                batch: b + 1,
-                batches,
-            });
+            on_batch(b + 1, batches);
         }
         Ok(loss_sum / order.len().max(1) as f64)
     }
 }
 
-/// Trains `mlp` on hard labels until early stopping (or the epoch cap), then restores the best
+/// Where an epoch's loss stopped being finite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Divergence {
+    /// 1-based batch of the epoch.
+    pub batch: usize,
+    /// The batch's loss (NaN or infinite).
+    pub loss: f64,
+}
+
+/// Trains `mlp` on `objective` until early stopping (or the epoch cap), then restores the best
 /// epoch's weights. `name` identifies the model in errors.
 ///
 /// Denormals are flushed on every thread of the current rayon pool first (see
@@ -240,6 +282,7 @@ pub fn train<F: Float>(
     data: &Dataset,
     split: &Split,
     cfg: &TrainConfig,
+    objective: &Objective<'_>,
     name: &str,
     on_event: &mut dyn FnMut(TrainEvent<'_>),
 ) -> Result<TrainReport, Error> {
@@ -250,6 +293,16 @@ pub fn train<F: Float>(
             mlp.classes(),
             data.classes()
         )));
+    }
+    if let Objective::Distill { targets, .. } = objective {
+        let (rows, classes) = targets.rows().dim();
+        if rows != data.len() || classes != mlp.classes() {
+            return Err(Error::Config(format!(
+                "the soft targets cover {rows} samples of {classes} classes, the data has {} samples and the model {} classes",
+                data.len(),
+                mlp.classes()
+            )));
+        }
     }
     rayon::broadcast(|_| flush_denormals());
     flush_denormals();
@@ -271,11 +324,23 @@ pub fn train<F: Float>(
         on_event(TrainEvent::EpochStarted { epoch, batches });
         order.shuffle(&mut rng);
         let started = Instant::now();
-        let train_loss = match trainer.epoch(mlp, data, &order, epoch, name, on_event) {
+        let mut on_batch = |batch, batches| {
+            on_event(TrainEvent::BatchDone {
+                epoch,
+                batch,
+                batches,
+            })
+        };
+        let train_loss = match trainer.epoch(mlp, data, &order, objective, &mut on_batch) {
             Ok(loss) => loss,
-            Err(e) => {
+            Err(Divergence { batch, loss }) => {
                 mlp.params_mut().copy_from_slice(&best_params);
-                return Err(e);
+                return Err(Error::Diverged {
+                    model: name.to_string(),
+                    epoch,
+                    batch,
+                    value: loss,
+                });
             }
         };
         let seconds = started.elapsed().as_secs_f64();

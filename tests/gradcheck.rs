@@ -25,7 +25,10 @@
 
 use kd_mlp::activation::{relu_backward, relu_forward};
 use kd_mlp::dense::{dense_backward, dense_forward};
-use kd_mlp::loss::{cross_entropy_backward, softmax_cross_entropy};
+use kd_mlp::loss::{
+    cross_entropy_backward, distillation_loss, softmax_cross_entropy, softmax_row, Distillation,
+    SoftTargetMode,
+};
 use kd_mlp::mlp::{layer_view, layer_view_mut, param_count, Mlp, Workspace};
 use ndarray::{array, Array1, Array2, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
@@ -718,4 +721,191 @@ fn checker_catches_wrong_gradients() {
     assert_eq!(rel_err(0.5, -0.5), 1.0);
     assert_eq!(rel_err(0.0, 0.0), 0.0);
     assert!((rel_err(1e-12, 0.0) - 1e-8).abs() < 1e-20);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. The distillation loss, both soft-target modes
+// ---------------------------------------------------------------------------------------------
+
+/// The loss `L = (1/B) Σ_b [α·(−log softmax(z_b)[y_b]) + (1 − α)·T²·KL(q_b ‖ u_b)]` computed
+/// independently of the library: `u = softmax(z/T)` (logits mode) or `softmax(softmax(z)/T)`
+/// (probabilities mode), the KL written out with plain logs.
+fn distill_reference(
+    z: ArrayView2<f64>,
+    labels: &[usize],
+    q: &Array2<f64>,
+    d: &Distillation,
+) -> f64 {
+    let t = d.temperature;
+    let softmax = |row: &[f64]| {
+        let max = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = row.iter().map(|v| (v - max).exp()).collect();
+        let s: f64 = e.iter().sum();
+        e.into_iter().map(|v| v / s).collect::<Vec<f64>>()
+    };
+    let mut total = 0.0;
+    for (b, &y) in labels.iter().enumerate() {
+        let zb: Vec<f64> = z.row(b).to_vec();
+        let p = softmax(&zb);
+        let source = match d.mode {
+            SoftTargetMode::Logits => zb.clone(),
+            SoftTargetMode::Probabilities => p.clone(),
+        };
+        let u = softmax(&source.iter().map(|v| v / t).collect::<Vec<_>>());
+        let kl: f64 = q
+            .row(b)
+            .iter()
+            .zip(&u)
+            .map(|(&qj, &uj)| qj * (qj / uj).ln())
+            .sum();
+        total += d.alpha * -p[y].ln() + (1.0 - d.alpha) * t * t * kl;
+    }
+    total / labels.len() as f64
+}
+
+/// The library's loss (batch mean) and fused gradient.
+fn distill_library(
+    z: ArrayView2<f64>,
+    labels: &[usize],
+    q: &Array2<f64>,
+    d: &Distillation,
+) -> (f64, Array2<f64>) {
+    let mut p = Array2::zeros(z.dim());
+    let mut dz = Array2::from_elem(z.dim(), 7.0);
+    let sum = distillation_loss(z, labels, q.view(), d, p.view_mut(), dz.view_mut());
+    (sum / labels.len() as f64, dz)
+}
+
+/// Teacher soft targets `softmax(v/T)` of random teacher logits.
+fn soft_targets(rng: &mut ChaCha8Rng, rows: usize, classes: usize, t: f64) -> Array2<f64> {
+    let v = uniform(rng, (rows, classes), -6.0, 6.0);
+    let mut q = Array2::zeros((rows, classes));
+    for (vr, qr) in v.rows().into_iter().zip(q.rows_mut()) {
+        softmax_row(vr.mapv(|x| x / t).view(), qr);
+    }
+    q
+}
+
+/// `softmax(p/T)` of each row of `p`.
+fn soften(p: &Array2<f64>, t: f64) -> Array2<f64> {
+    let mut q = Array2::zeros(p.dim());
+    for (pr, qr) in p.rows().into_iter().zip(q.rows_mut()) {
+        softmax_row(pr.mapv(|x| x / t).view(), qr);
+    }
+    q
+}
+
+#[test]
+fn distillation_worked_example() {
+    // One sample, two classes, z = [0, 0], label 0, teacher q = [1, 0], α = 0.5, T = 1, logits:
+    // p = u = [½, ½]; ∂L/∂z = α·(p − onehot) + (1 − α)·T·(u − q)
+    //                       = 0.5·[−½, ½] + 0.5·[−½, ½] = [−½, ½];
+    // L = 0.5·ln 2 + 0.5·KL([1,0] ‖ [½,½]) = 0.5·ln 2 + 0.5·ln 2 = ln 2.
+    let z = array![[0.0f64, 0.0]];
+    let q = array![[1.0f64, 0.0]];
+    let d = Distillation::new(0.5, 1.0, SoftTargetMode::Logits).unwrap();
+    let (loss, dz) = distill_library(z.view(), &[0], &q, &d);
+    assert!((loss - 2f64.ln()).abs() < 1e-15);
+    assert!((dz[[0, 0]] + 0.5).abs() < 1e-15 && (dz[[0, 1]] - 0.5).abs() < 1e-15);
+}
+
+#[test]
+fn distillation_matches_finite_differences_in_both_modes() {
+    let mut rng = ChaCha8Rng::seed_from_u64(0xD157);
+    let labels = [3, 0, 9, 3, 5];
+    for mode in [SoftTargetMode::Logits, SoftTargetMode::Probabilities] {
+        for &t in &[1.0, 2.5, 4.0, 20.0] {
+            for &alpha in &[0.0, 0.1, 0.5, 0.9] {
+                let d = Distillation::new(alpha, t, mode).unwrap();
+                let z = uniform(&mut rng, (5, 10), -5.0, 5.0);
+                let q = match mode {
+                    SoftTargetMode::Logits => soft_targets(&mut rng, 5, 10, t),
+                    // the teacher's own probabilities, softened: softmax(p/T)
+                    SoftTargetMode::Probabilities => soften(&soft_targets(&mut rng, 5, 10, 1.0), t),
+                };
+                let (loss, dz) = distill_library(z.view(), &labels, &q, &d);
+                // the loss against the independent computation
+                let reference = distill_reference(z.view(), &labels, &q, &d);
+                assert!(
+                    (loss - reference).abs() <= 1e-12 * reference.abs().max(1.0),
+                    "{mode} T={t} α={alpha}: {loss} vs {reference}"
+                );
+                // the gradient against central differences of the independent loss
+                let mut zv = z.clone().into_raw_vec_and_offset().0;
+                // The soft term flattens as T grows (its k-th derivative in z scales like T^(2−k)),
+                // so a step growing with T keeps the truncation error negligible while the
+                // rounding error ε·|L|/h shrinks: h = STEP_CE·T.
+                let numeric = numeric_grad(&mut zv, STEP_CE * t, |zp| {
+                    distill_reference(
+                        ArrayView2::from_shape((5, 10), zp).unwrap(),
+                        &labels,
+                        &q,
+                        &d,
+                    )
+                });
+                assert_grad(
+                    &format!("distill {mode} T={t} α={alpha}"),
+                    slice(&dz),
+                    &numeric,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn distillation_with_alpha_one_is_hard_label_training_bit_for_bit() {
+    let mut rng = ChaCha8Rng::seed_from_u64(0xA1);
+    let z32 = uniform(&mut rng, (6, 10), -8.0, 8.0).mapv(|v| v as f32);
+    let labels = [1, 1, 4, 0, 9, 7];
+    let q = soft_targets(&mut rng, 6, 10, 3.0).mapv(|v| v as f32);
+    let mut p_hard = Array2::<f32>::zeros((6, 10));
+    let hard = softmax_cross_entropy(z32.view(), &labels, p_hard.view_mut());
+    let mut dz_hard = Array2::<f32>::zeros((6, 10));
+    cross_entropy_backward(p_hard.view(), &labels, dz_hard.view_mut());
+    for mode in [SoftTargetMode::Logits, SoftTargetMode::Probabilities] {
+        let d = Distillation::new(1.0, 3.0, mode).unwrap();
+        let mut p = Array2::<f32>::zeros((6, 10));
+        let mut dz = Array2::<f32>::zeros((6, 10));
+        let loss = distillation_loss(
+            z32.view(),
+            &labels,
+            q.view(),
+            &d,
+            p.view_mut(),
+            dz.view_mut(),
+        );
+        assert_eq!(loss.to_bits(), hard.to_bits(), "{mode}: loss");
+        assert_eq!(p, p_hard);
+        let same_bits = dz
+            .iter()
+            .zip(dz_hard.iter())
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(
+            same_bits,
+            "{mode}: gradient differs from the hard-label one"
+        );
+    }
+}
+
+#[test]
+fn probabilities_mode_soft_term_nearly_vanishes() {
+    // The paper-literal soft distributions softmax(p/T) of probabilities are nearly uniform:
+    // every exponent is in [0, 1] at T = 1, so no class gets more than e/(e + 9) ≈ 0.23 of the mass.
+    let mut rng = ChaCha8Rng::seed_from_u64(0x50F7);
+    let z = uniform(&mut rng, (8, 10), -10.0, 10.0);
+    let labels = [0, 1, 2, 3, 4, 5, 6, 7];
+    let q_teacher = soft_targets(&mut rng, 8, 10, 1.0);
+    let q_literal = soften(&q_teacher, 1.0);
+    assert!(q_literal
+        .iter()
+        .all(|&v| v < std::f64::consts::E / (std::f64::consts::E + 9.0) + 1e-12));
+    let soft_only = |mode, q: &Array2<f64>| {
+        let d = Distillation::new(0.0, 1.0, mode).unwrap();
+        distill_library(z.view(), &labels, q, &d).0
+    };
+    let logits = soft_only(SoftTargetMode::Logits, &q_teacher);
+    let literal = soft_only(SoftTargetMode::Probabilities, &q_literal);
+    eprintln!("soft term, logits mode {logits:.4}, probabilities mode {literal:.6}");
+    assert!(literal < 0.05 * logits, "{literal} vs {logits}");
 }

@@ -8,7 +8,7 @@ use kd_mlp::data::{load_dir, validation_split, Mnist};
 use kd_mlp::evaluate::evaluate;
 use kd_mlp::mlp::Mlp;
 use kd_mlp::threads::build_pool;
-use kd_mlp::train::{train, Split, TrainConfig, TrainReport};
+use kd_mlp::train::{train, Objective, Split, TrainConfig, TrainReport};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -40,7 +40,16 @@ fn train_to_early_stop(hidden: &[usize], seed: u64) -> (f64, TrainReport) {
     pool.install(|| {
         let mut mlp = Mlp::<f32>::glorot(&sizes, seed).unwrap();
         let name = format!("{sizes:?} seed {seed}");
-        let report = train(&mut mlp, &data.train, &split, &cfg, &name, &mut |_| {}).unwrap();
+        let report = train(
+            &mut mlp,
+            &data.train,
+            &split,
+            &cfg,
+            &Objective::HardLabels,
+            &name,
+            &mut |_| {},
+        )
+        .unwrap();
         let test = evaluate(&mlp, &data.test, 0..data.test.len());
         eprintln!(
             "{name}: test error {:.2} %, best epoch {} of {}, {:.1} s",
