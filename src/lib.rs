@@ -22,9 +22,13 @@
 //! | [`early_stopping`] | patience, min_delta, best epoch |
 //! | [`teacher`] | a single model or an ensemble, its predictions and its soft targets |
 //! | [`train`] | the training loop: epochs, batches, validation, early stopping, progress events |
+//! | [`experiment`] | the study: repetitions, seeds, the paired design, the resumable results store |
 //! | [`evaluate`] | test error, per-class error, confusion matrix |
 //! | [`checkpoint`] | save and load a model as safetensors |
+//! | [`record`] | the JSON record of one model of a study |
+//! | [`report`] | the study's report: Table 1 beside the paper's, the distillation grid, the figure |
 //! | [`rng`] | seeded, portable random streams derived from (seed, purpose) |
+//! | [`speed`] | deployment size and inference time per sample, at batch 1 and 1000 |
 //! | [`stats`] | mean, sd, confidence intervals, paired and Welch t-tests |
 //! | [`threads`] | the rayon pool, with denormals flushed to zero on every worker |
 //!
@@ -44,12 +48,16 @@ pub mod dense;
 pub mod early_stopping;
 pub mod error;
 pub mod evaluate;
+pub mod experiment;
 pub mod float;
 pub mod idx;
 pub mod loss;
 pub mod matmul;
 pub mod mlp;
+pub mod record;
+pub mod report;
 pub mod rng;
+pub mod speed;
 pub mod stats;
 pub mod teacher;
 pub mod threads;

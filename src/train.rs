@@ -20,7 +20,7 @@ use std::ops::Range;
 use std::time::Instant;
 
 /// How to train; the defaults are the protocol's.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     /// Samples per step; the last, shorter batch of an epoch is kept.
     pub batch_size: usize,

@@ -1,0 +1,147 @@
+//! `kd-mlp distill`: one student distilled from a saved teacher or an ensemble of saved models.
+
+use super::common::{
+    check_model_fits, epoch_bar, load_data, network_sizes, sizes_text, TrainingFlags,
+};
+use super::train::{prepare_out, print_result, RunRecord};
+use clap::Args;
+use kd_mlp::checkpoint;
+use kd_mlp::data::validation_split;
+use kd_mlp::evaluate::evaluate;
+use kd_mlp::loss::{Distillation, SoftTargetMode};
+use kd_mlp::mlp::{parse_hidden, Mlp};
+use kd_mlp::teacher::Teacher;
+use kd_mlp::train::{train, Objective, Split};
+use kd_mlp::Error;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct DistillArgs {
+    /// The teacher's model file; several, separated by commas, make an ensemble.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub teacher: Vec<PathBuf>,
+    /// Weight of the hard-label loss, in [0, 1] (1: hard labels only; 0: copy the teacher only).
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    pub alpha: f64,
+    /// Temperature T > 0 of the soft distributions.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub temperature: f64,
+    /// logits: Hinton's distillation; probabilities: the paper-literal softmax of probabilities.
+    #[arg(long = "soft-targets", value_enum, default_value_t = SoftTargetMode::Logits)]
+    pub soft_targets: SoftTargetMode,
+    /// Hidden layer widths of the student.
+    #[arg(long, default_value = "100")]
+    pub arch: String,
+    /// Seed of the student's initial weights and batch order.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Where to save the student. Default: results/distill/arch-ARCH-seed-SEED-MODE-T-alpha.safetensors
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object with the whole record on stdout instead of the epoch lines.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub training: TrainingFlags,
+}
+
+pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
+    let loss = Distillation::new(args.alpha, args.temperature, args.soft_targets)?;
+    let hidden = parse_hidden(&args.arch)?;
+    let cfg = args.training.config(args.seed)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "results/distill/arch-{}-seed-{}-{}-T{}-a{}.safetensors",
+            args.arch.replace(',', "-"),
+            args.seed,
+            args.soft_targets,
+            args.temperature,
+            args.alpha
+        ))
+    });
+    prepare_out(&out)?;
+    let members = args
+        .teacher
+        .iter()
+        .map(|path| checkpoint::load::<f32>(path).map(|(m, _)| m))
+        .collect::<Result<Vec<Mlp<f32>>, _>>()?;
+    let mnist = load_data(&args.training.data)?;
+    for (member, path) in members.iter().zip(&args.teacher) {
+        check_model_fits(member, &mnist.train, path)?;
+    }
+    let teacher = Teacher::ensemble(members)?;
+    let sizes = network_sizes(&mnist.train, &hidden);
+    let (train_range, validation) =
+        validation_split(mnist.train.len(), args.training.validation_fraction);
+    let split = Split {
+        train: train_range,
+        validation,
+    };
+    if !args.json {
+        let val = teacher.evaluate(&mnist.train, split.validation.clone());
+        println!(
+            "teacher: {} model(s), validation error {:.2}%; soft targets: {} at T = {}, alpha = {}",
+            teacher.members().len(),
+            100.0 * val.error,
+            args.soft_targets,
+            args.temperature,
+            args.alpha
+        );
+    }
+    let targets = teacher.soft_targets(&mnist.train, args.temperature, args.soft_targets);
+    if !args.json {
+        println!(
+            "soft targets: mean entropy {:.3} nats (uniform: {:.3}); distilling {} on {} samples, {threads} threads",
+            targets.mean_entropy(),
+            (teacher.classes() as f64).ln(),
+            sizes_text(&sizes),
+            split.train.len()
+        );
+    }
+    let mut mlp = Mlp::<f32>::glorot(&sizes, args.seed)?;
+    let objective = Objective::Distill {
+        targets: &targets,
+        loss,
+    };
+    let name = format!("student {} seed {}", sizes_text(&sizes), args.seed);
+    let (bar, mut on_event) = epoch_bar(!args.json);
+    let report = train(
+        &mut mlp,
+        &mnist.train,
+        &split,
+        &cfg,
+        &objective,
+        &name,
+        &mut on_event,
+    );
+    bar.finish_and_clear();
+    let report = report?;
+    let test = evaluate(&mlp, &mnist.test, 0..mnist.test.len());
+    checkpoint::save(
+        &mlp,
+        &out,
+        &[
+            ("seed", args.seed.to_string()),
+            ("alpha", args.alpha.to_string()),
+            ("temperature", args.temperature.to_string()),
+            ("soft_targets", args.soft_targets.to_string()),
+            ("test_error", test.error.to_string()),
+        ],
+    )?;
+    let record = RunRecord {
+        arch: sizes,
+        parameters: mlp.params().len(),
+        seed: args.seed,
+        monitor: cfg.monitor,
+        threads,
+        epochs: report.epochs.clone(),
+        best_epoch: report.best_epoch,
+        stopped_early: report.stopped_early,
+        train_seconds: report.train_seconds,
+        test_loss: test.loss,
+        test_error: test.error,
+        model: out,
+    };
+    print_result(&record, &report, args.json);
+    Ok(())
+}

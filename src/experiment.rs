@@ -1,0 +1,682 @@
+//! The study: the paper's protocol and the extended grid, run as a set of independent models
+//! with a resumable results store.
+//!
+//! For each repetition `r` the study trains the teacher, the ensemble members and the
+//! independent student, assembles the ensemble, then distils one student per arm (source ×
+//! soft-target mode × T × α). The independent and every distilled student of a repetition share
+//! their seed — the same initial weights and the same batch order — so their test errors can be
+//! compared pair by pair. Every model's record and weights are written the moment it finishes;
+//! a re-run skips whatever is already on disk.
+
+use crate::checkpoint;
+use crate::data::{validation_split, Dataset};
+use crate::error::Error;
+use crate::evaluate::evaluate;
+use crate::loss::{Distillation, SoftTargetMode};
+use crate::mlp::Mlp;
+use crate::record::{distilled_key, DistillSettings, Record, Role, Source};
+use crate::rng::derive_seed;
+use crate::teacher::{SoftTargets, Teacher};
+use crate::train::{train, Objective, Split, TrainConfig, TrainEvent, TrainReport};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// What defines a study: two runs with the same protocol produce the same records, so a results
+/// folder may only be resumed or extended with the same protocol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Protocol {
+    /// The study's seed; every model's seed derives from it.
+    pub seed: u64,
+    pub ensemble_size: usize,
+    pub teacher_hidden: Vec<usize>,
+    pub student_hidden: Vec<usize>,
+    /// Training settings shared by every model (its `seed` field is replaced per model).
+    pub train: TrainConfig,
+    pub validation_fraction: f64,
+    /// Samples, pixels and a checksum of the training labels, so that a folder is not resumed
+    /// on other data.
+    pub data_fingerprint: String,
+}
+
+/// A study to run: the protocol, how many repetitions, which distillation arms.
+#[derive(Debug, Clone)]
+pub struct Study {
+    pub protocol: Protocol,
+    pub repetitions: usize,
+    pub arms: Vec<DistillSettings>,
+}
+
+/// Every arm of a grid: both sources, the given modes, temperatures and alphas.
+pub fn grid_arms(
+    modes: &[SoftTargetMode],
+    temperatures: &[f64],
+    alphas: &[f64],
+) -> Result<Vec<DistillSettings>, Error> {
+    let mut arms = Vec::new();
+    for source in [Source::Teacher, Source::Ensemble] {
+        for &mode in modes {
+            for &temperature in temperatures {
+                for &alpha in alphas {
+                    Distillation::new(alpha, temperature, mode)?;
+                    arms.push(DistillSettings {
+                        source,
+                        mode,
+                        temperature,
+                        alpha,
+                    });
+                }
+            }
+        }
+    }
+    Ok(arms)
+}
+
+/// A short description of a data set that changes when the data does.
+pub fn data_fingerprint(data: &Dataset) -> String {
+    let label_sum: u64 = data.labels().iter().map(|&l| u64::from(l)).sum();
+    let pixel_sum: u64 = data
+        .images()
+        .iter()
+        .step_by(997)
+        .map(|&p| u64::from(p))
+        .sum();
+    format!(
+        "{} samples of {}x{}, label sum {label_sum}, sampled pixel sum {pixel_sum}",
+        data.len(),
+        data.rows(),
+        data.cols()
+    )
+}
+
+/// The seed of a model: `(study seed, repetition, role, member)`. Every student of a repetition
+/// (independent and distilled) gets the same one: the paired design.
+pub fn model_seed(study_seed: u64, repetition: usize, role: Role, member: usize) -> u64 {
+    let role_code = match role {
+        Role::Teacher => 1,
+        Role::Member | Role::Ensemble => 2,
+        Role::Independent | Role::Distilled => 3,
+    };
+    derive_seed(&[study_seed, repetition as u64, role_code, member as u64])
+}
+
+/// The folder of a study's results: `config.json`, `records/`, `models/`, and the report.
+#[derive(Debug, Clone)]
+pub struct ResultsStore {
+    root: PathBuf,
+}
+
+impl ResultsStore {
+    /// Opens (creating if need be) a results folder for `protocol`. Checks at once that the
+    /// folder is writable and that an existing folder holds the same protocol, so a mistake
+    /// shows before any training, and nothing already there is overwritten.
+    pub fn open(root: &Path, protocol: &Protocol) -> Result<Self, Error> {
+        for dir in [
+            root.to_path_buf(),
+            root.join("records"),
+            root.join("models"),
+        ] {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        let probe = root.join(".write-test");
+        checkpoint::write_atomically(&probe, b"ok")?;
+        std::fs::remove_file(&probe).map_err(|e| Error::io(&probe, e))?;
+        let config = root.join("config.json");
+        let text = serde_json::to_string_pretty(protocol).expect("the protocol serialises");
+        match std::fs::read_to_string(&config) {
+            Ok(existing) => {
+                let theirs: Protocol = serde_json::from_str(&existing).map_err(|e| {
+                    Error::Config(format!(
+                        "{}: not a kd-mlp study configuration ({e})",
+                        config.display()
+                    ))
+                })?;
+                if &theirs != protocol {
+                    return Err(Error::Config(format!(
+                        "{} holds a study with a different protocol ({}); use another --out folder",
+                        config.display(),
+                        protocol_difference(&theirs, protocol)
+                    )));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                checkpoint::write_atomically(&config, text.as_bytes())?;
+            }
+            Err(e) => return Err(Error::io(&config, e)),
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// The folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn record_path(&self, key: &str) -> PathBuf {
+        self.root.join("records").join(format!("{key}.json"))
+    }
+
+    fn model_path(&self, key: &str) -> PathBuf {
+        self.root.join("models").join(format!("{key}.safetensors"))
+    }
+
+    /// The record of `key`, if it is on disk. A record that does not parse is an error naming
+    /// the file, never silently retrained over.
+    pub fn record(&self, key: &str) -> Result<Option<Record>, Error> {
+        let path = self.record_path(key);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                Error::Config(format!(
+                    "{}: corrupt record ({e}); delete it to train that model again",
+                    path.display()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    /// The saved model of `key`.
+    pub fn model(&self, key: &str) -> Result<Mlp<f32>, Error> {
+        let path = self.model_path(key);
+        if !path.exists() {
+            return Err(Error::Config(format!(
+                "the record of {key} exists but its model {} is missing; delete {} to train it again",
+                path.display(),
+                self.record_path(key).display()
+            )));
+        }
+        Ok(checkpoint::load::<f32>(&path)?.0)
+    }
+
+    /// Saves a model (if any) and then its record, each atomically: a record on disk always
+    /// has its model beside it.
+    pub fn save(&self, record: &Record, model: Option<&Mlp<f32>>) -> Result<(), Error> {
+        if let Some(model) = model {
+            let path = self.model_path(&record.key);
+            ensure_parent(&path)?;
+            checkpoint::save(
+                model,
+                &path,
+                &[
+                    ("key", record.key.clone()),
+                    ("seed", record.seed.to_string()),
+                ],
+            )?;
+        }
+        let path = self.record_path(&record.key);
+        ensure_parent(&path)?;
+        let text = serde_json::to_string_pretty(record).expect("a record serialises");
+        checkpoint::write_atomically(&path, text.as_bytes())
+    }
+
+    /// Every record in the folder, sorted by key.
+    pub fn all_records(&self) -> Result<Vec<Record>, Error> {
+        read_records(&self.root)
+    }
+}
+
+/// Every record under `root/records`, sorted by key; a file that does not parse is an error
+/// naming it.
+pub fn read_records(root: &Path) -> Result<Vec<Record>, Error> {
+    let dir = root.join("records");
+    let mut files = Vec::new();
+    collect_json(&dir, &mut files)?;
+    let mut records = Vec::with_capacity(files.len());
+    for path in files {
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let record: Record = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Config(format!("{}: corrupt record ({e})", path.display())))?;
+        records.push(record);
+    }
+    records.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(records)
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Config(format!(
+                "{} is not a kd-mlp results folder (no records/ in it)",
+                dir.parent().unwrap_or(dir).display()
+            )))
+        }
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.is_dir() {
+            collect_json(&path, out)?;
+        } else if path.extension().is_some_and(|x| x == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn ensure_parent(path: &Path) -> Result<(), Error> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    Ok(())
+}
+
+/// The first field in which two protocols differ, for the error message.
+fn protocol_difference(a: &Protocol, b: &Protocol) -> String {
+    let (a, b) = (
+        serde_json::to_value(a).unwrap_or_default(),
+        serde_json::to_value(b).unwrap_or_default(),
+    );
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return "unreadable".into();
+    };
+    for (k, va) in a {
+        if b.get(k) != Some(va) {
+            return format!(
+                "{k}: the folder has {va}, this run {}",
+                b.get(k).cloned().unwrap_or_default()
+            );
+        }
+    }
+    "differing fields".into()
+}
+
+/// What the progress display is told.
+#[derive(Debug, Clone)]
+pub enum StudyEvent {
+    /// A model started (or was found on disk: `resumed`).
+    ModelStarted { key: String, resumed: bool },
+    /// A model finished an epoch.
+    Epoch {
+        key: String,
+        epoch: usize,
+        val_error: f64,
+    },
+    /// A model is done (`resumed`: its record was already on disk); `cost` is its share of the
+    /// study's work.
+    ModelDone {
+        key: String,
+        test_error: f64,
+        cost: f64,
+        resumed: bool,
+    },
+}
+
+/// Relative cost of training one model of a role, for the ETA: a teacher epoch is ~12 times a
+/// student epoch (214.6 vs 17.3 GFLOP, docs/MATH.md).
+pub fn role_cost(role: Role) -> f64 {
+    match role {
+        Role::Teacher => 12.0,
+        Role::Ensemble => 0.0,
+        Role::Member | Role::Independent | Role::Distilled => 1.0,
+    }
+}
+
+/// The total cost of a study, for the ETA.
+pub fn study_cost(study: &Study) -> f64 {
+    let per_rep = role_cost(Role::Teacher)
+        + study.protocol.ensemble_size as f64 * role_cost(Role::Member)
+        + role_cost(Role::Independent)
+        + study.arms.len() as f64 * role_cost(Role::Distilled);
+    per_rep * study.repetitions as f64
+}
+
+/// Runs the study on `train_data` (split by the protocol) and evaluates on `test_data`,
+/// skipping every model whose record is already in `store`. Repetitions and the models inside a
+/// repetition run in parallel on the current rayon pool. Returns all records of the study.
+pub fn run_study(
+    study: &Study,
+    train_data: &Dataset,
+    test_data: &Dataset,
+    store: &ResultsStore,
+    on_event: &(dyn Fn(StudyEvent) + Sync),
+) -> Result<Vec<Record>, Error> {
+    let (train_range, validation) =
+        validation_split(train_data.len(), study.protocol.validation_fraction);
+    let ctx = Context {
+        study,
+        train_data,
+        test_data,
+        split: Split {
+            train: train_range,
+            validation,
+        },
+        store,
+        on_event,
+    };
+    let per_rep: Vec<Vec<Record>> = (0..study.repetitions)
+        .into_par_iter()
+        .map(|r| ctx.repetition(r))
+        .collect::<Result<_, _>>()?;
+    Ok(per_rep.into_iter().flatten().collect())
+}
+
+struct Context<'a> {
+    study: &'a Study,
+    train_data: &'a Dataset,
+    test_data: &'a Dataset,
+    split: Split,
+    store: &'a ResultsStore,
+    on_event: &'a (dyn Fn(StudyEvent) + Sync),
+}
+
+/// One model to train.
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    Teacher,
+    Member(usize),
+    Independent,
+}
+
+impl Context<'_> {
+    fn sizes(&self, hidden: &[usize]) -> Vec<usize> {
+        let mut sizes = vec![self.train_data.pixels()];
+        sizes.extend(hidden);
+        sizes.push(self.train_data.classes());
+        sizes
+    }
+
+    fn repetition(&self, r: usize) -> Result<Vec<Record>, Error> {
+        let mut jobs = vec![Job::Teacher];
+        jobs.extend((0..self.study.protocol.ensemble_size).map(Job::Member));
+        jobs.push(Job::Independent);
+        let trained: Vec<(Record, Mlp<f32>)> = jobs
+            .par_iter()
+            .map(|&job| self.hard_label_model(r, job))
+            .collect::<Result<_, _>>()?;
+        let mut records: Vec<Record> = trained.iter().map(|(rec, _)| rec.clone()).collect();
+        let mut models = trained.into_iter().map(|(_, m)| m);
+        let teacher = Teacher::single(models.next().expect("the teacher comes first"));
+        let members: Vec<Mlp<f32>> = models
+            .by_ref()
+            .take(self.study.protocol.ensemble_size)
+            .collect();
+        let ensemble = Teacher::ensemble(members)?;
+        records.push(self.ensemble_record(r, &ensemble)?);
+
+        // Soft targets once per (source, T, mode), shared by the arms that differ only in α.
+        let mut targets: HashMap<(Source, u64, SoftTargetMode), SoftTargets> = HashMap::new();
+        for arm in &self.study.arms {
+            if self.store.record(&distilled_key(r, arm))?.is_some() {
+                continue;
+            }
+            let source = match arm.source {
+                Source::Teacher => &teacher,
+                Source::Ensemble => &ensemble,
+            };
+            targets
+                .entry((arm.source, arm.temperature.to_bits(), arm.mode))
+                .or_insert_with(|| source.soft_targets(self.train_data, arm.temperature, arm.mode));
+        }
+        let distilled: Vec<Record> = self
+            .study
+            .arms
+            .par_iter()
+            .map(|arm| {
+                let q = targets.get(&(arm.source, arm.temperature.to_bits(), arm.mode));
+                self.distilled_model(r, arm, q)
+            })
+            .collect::<Result<_, _>>()?;
+        records.extend(distilled);
+        Ok(records)
+    }
+
+    /// The teacher, a member or the independent student: from disk, or trained now.
+    fn hard_label_model(&self, r: usize, job: Job) -> Result<(Record, Mlp<f32>), Error> {
+        let (key, role, member, hidden) = match job {
+            Job::Teacher => (
+                format!("rep{r:02}/teacher"),
+                Role::Teacher,
+                None,
+                &self.study.protocol.teacher_hidden,
+            ),
+            Job::Member(m) => (
+                format!("rep{r:02}/member{m:02}"),
+                Role::Member,
+                Some(m),
+                &self.study.protocol.student_hidden,
+            ),
+            Job::Independent => (
+                format!("rep{r:02}/independent"),
+                Role::Independent,
+                None,
+                &self.study.protocol.student_hidden,
+            ),
+        };
+        if let Some(record) = self.store.record(&key)? {
+            (self.on_event)(StudyEvent::ModelStarted {
+                key: key.clone(),
+                resumed: true,
+            });
+            let model = self.store.model(&key)?;
+            (self.on_event)(StudyEvent::ModelDone {
+                key,
+                test_error: record.test_error,
+                cost: role_cost(role),
+                resumed: true,
+            });
+            return Ok((record, model));
+        }
+        let seed = model_seed(self.study.protocol.seed, r, role, member.unwrap_or(0));
+        let (record, model) = self.train_model(
+            key,
+            role,
+            r,
+            member,
+            None,
+            seed,
+            hidden,
+            &Objective::HardLabels,
+        )?;
+        Ok((record, model))
+    }
+
+    /// One distilled student, unless its record is on disk (then `targets` is `None`).
+    fn distilled_model(
+        &self,
+        r: usize,
+        arm: &DistillSettings,
+        targets: Option<&SoftTargets>,
+    ) -> Result<Record, Error> {
+        let key = distilled_key(r, arm);
+        if let Some(record) = self.store.record(&key)? {
+            (self.on_event)(StudyEvent::ModelStarted {
+                key: key.clone(),
+                resumed: true,
+            });
+            (self.on_event)(StudyEvent::ModelDone {
+                key,
+                test_error: record.test_error,
+                cost: role_cost(Role::Distilled),
+                resumed: true,
+            });
+            return Ok(record);
+        }
+        let targets = targets.expect("soft targets are computed for every arm not on disk");
+        let loss = Distillation::new(arm.alpha, arm.temperature, arm.mode)?;
+        let objective = Objective::Distill { targets, loss };
+        let seed = model_seed(self.study.protocol.seed, r, Role::Distilled, 0);
+        let hidden = &self.study.protocol.student_hidden;
+        let (record, _) = self.train_model(
+            key,
+            Role::Distilled,
+            r,
+            None,
+            Some(*arm),
+            seed,
+            hidden,
+            &objective,
+        )?;
+        Ok(record)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn train_model(
+        &self,
+        key: String,
+        role: Role,
+        repetition: usize,
+        member: Option<usize>,
+        distill: Option<DistillSettings>,
+        seed: u64,
+        hidden: &[usize],
+        objective: &Objective<'_>,
+    ) -> Result<(Record, Mlp<f32>), Error> {
+        let started = Instant::now();
+        (self.on_event)(StudyEvent::ModelStarted {
+            key: key.clone(),
+            resumed: false,
+        });
+        let sizes = self.sizes(hidden);
+        let mut mlp = Mlp::<f32>::glorot(&sizes, seed)?;
+        let cfg = TrainConfig {
+            seed,
+            ..self.study.protocol.train.clone()
+        };
+        let mut on_train = |event: TrainEvent<'_>| {
+            if let TrainEvent::EpochDone(e) = event {
+                (self.on_event)(StudyEvent::Epoch {
+                    key: key.clone(),
+                    epoch: e.epoch,
+                    val_error: e.val_error,
+                });
+            }
+        };
+        let report = train(
+            &mut mlp,
+            self.train_data,
+            &self.split,
+            &cfg,
+            objective,
+            &key,
+            &mut on_train,
+        )?;
+        let record = self.record_of(
+            key, role, repetition, member, distill, seed, &mlp, report, started,
+        );
+        self.store.save(&record, Some(&mlp))?;
+        (self.on_event)(StudyEvent::ModelDone {
+            key: record.key.clone(),
+            test_error: record.test_error,
+            cost: role_cost(role),
+            resumed: false,
+        });
+        Ok((record, mlp))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record_of(
+        &self,
+        key: String,
+        role: Role,
+        repetition: usize,
+        member: Option<usize>,
+        distill: Option<DistillSettings>,
+        seed: u64,
+        mlp: &Mlp<f32>,
+        report: TrainReport,
+        started: Instant,
+    ) -> Record {
+        let best = report.epochs.iter().find(|e| e.epoch == report.best_epoch);
+        let test = evaluate(mlp, self.test_data, 0..self.test_data.len());
+        Record {
+            key,
+            role,
+            repetition,
+            member,
+            distill,
+            seed,
+            arch: mlp.sizes().to_vec(),
+            parameters: mlp.params().len(),
+            val_loss: best.map_or(f64::NAN, |e| e.val_loss),
+            val_error: best.map_or(f64::NAN, |e| e.val_error),
+            best_epoch: report.best_epoch,
+            stopped_early: report.stopped_early,
+            epochs: report.epochs,
+            test_loss: test.loss,
+            test_error: test.error,
+            train_seconds: report.train_seconds,
+            wall_seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// The ensemble's record (assembled from the members, nothing trained).
+    fn ensemble_record(&self, r: usize, ensemble: &Teacher) -> Result<Record, Error> {
+        let key = format!("rep{r:02}/ensemble");
+        if let Some(record) = self.store.record(&key)? {
+            return Ok(record);
+        }
+        let started = Instant::now();
+        let val = ensemble.evaluate(self.train_data, self.split.validation.clone());
+        let test = ensemble.evaluate(self.test_data, 0..self.test_data.len());
+        let record = Record {
+            key,
+            role: Role::Ensemble,
+            repetition: r,
+            member: None,
+            distill: None,
+            seed: model_seed(self.study.protocol.seed, r, Role::Ensemble, 0),
+            arch: ensemble.members()[0].sizes().to_vec(),
+            parameters: ensemble.members().iter().map(|m| m.params().len()).sum(),
+            epochs: Vec::new(),
+            best_epoch: 0,
+            stopped_early: false,
+            val_loss: val.loss,
+            val_error: val.error,
+            test_loss: test.loss,
+            test_error: test.error,
+            train_seconds: 0.0,
+            wall_seconds: started.elapsed().as_secs_f64(),
+        };
+        self.store.save(&record, None)?;
+        Ok(record)
+    }
+}
+
+/// Collects progress for a display; thread-safe.
+#[derive(Debug, Default)]
+pub struct ProgressState {
+    inner: Mutex<ProgressInner>,
+}
+
+#[derive(Debug, Default)]
+struct ProgressInner {
+    done_cost: f64,
+    in_flight: Vec<(String, usize)>,
+}
+
+impl ProgressState {
+    /// Applies an event; returns (work done so far, a short description of what is training).
+    pub fn apply(&self, event: &StudyEvent) -> (f64, String) {
+        let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            StudyEvent::ModelStarted {
+                key,
+                resumed: false,
+            } => s.in_flight.push((key.clone(), 0)),
+            StudyEvent::ModelStarted { .. } => {}
+            StudyEvent::Epoch { key, epoch, .. } => {
+                if let Some(entry) = s.in_flight.iter_mut().find(|(k, _)| k == key) {
+                    entry.1 = *epoch;
+                }
+            }
+            StudyEvent::ModelDone { key, cost, .. } => {
+                s.done_cost += cost;
+                s.in_flight.retain(|(k, _)| k != key);
+            }
+        }
+        let training = s
+            .in_flight
+            .iter()
+            .map(|(k, e)| format!("{k} (epoch {e})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        (s.done_cost, training)
+    }
+}

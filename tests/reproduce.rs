@@ -1,0 +1,260 @@
+//! The study end to end on a small synthetic IDX data set: the same records for any thread
+//! count, a run that resumes after losing records, and bad input refused before anything in
+//! the results folder is touched.
+
+mod common;
+
+use common::{assert_clean_failure, kd_mlp, stderr, write_synthetic};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A tiny study: 2 repetitions, an ensemble of 2, teacher 64-32-16-10, student 64-8-10, both
+/// modes at one (T, α) plus a second α, at most 3 epochs per model.
+fn reproduce(
+    data: &Path,
+    out: &Path,
+    threads: &str,
+    reps: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "--threads",
+        threads,
+        "reproduce",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--reps",
+        reps,
+        "--ensemble-size",
+        "2",
+        "--teacher-arch",
+        "32,16",
+        "--student-arch",
+        "8",
+        "--epochs-max",
+        "3",
+        "--alphas",
+        "0.1,0.5",
+        "--temperatures",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    kd_mlp(&args)
+}
+
+/// Every record of a results folder with its timings removed, by key.
+fn records_without_timings(out: &Path) -> BTreeMap<String, serde_json::Value> {
+    let mut records = BTreeMap::new();
+    let mut stack = vec![out.join("records")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let mut v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            v["train_seconds"] = 0.into();
+            v["wall_seconds"] = 0.into();
+            for e in v["epochs"].as_array_mut().unwrap() {
+                for k in ["seconds", "samples_per_s", "val_seconds"] {
+                    e[k] = 0.into();
+                }
+            }
+            records.insert(v["key"].as_str().unwrap().to_string(), v);
+        }
+    }
+    records
+}
+
+#[test]
+fn same_records_for_one_and_two_threads_and_a_full_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    write_synthetic(&data, 8, 600, 200);
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    let out = reproduce(&data, &one, "1", "2", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = reproduce(&data, &two, "2", "2", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (a, b) = (records_without_timings(&one), records_without_timings(&two));
+    // per repetition: teacher, 2 members, ensemble, independent, 2 sources × 2 modes × 2 alphas
+    assert_eq!(a.len(), 2 * (1 + 2 + 1 + 1 + 8));
+    assert_eq!(a, b, "records differ between 1 and 2 threads");
+    // the paired design: every student of a repetition has the same seed
+    for rep in ["rep00", "rep01"] {
+        let seed = &a[&format!("{rep}/independent")]["seed"];
+        let students = a
+            .iter()
+            .filter(|(k, _)| k.starts_with(&format!("{rep}/distilled")));
+        assert!(
+            students.clone().count() == 8 && students.into_iter().all(|(_, v)| &v["seed"] == seed)
+        );
+    }
+    for file in [
+        "table.md",
+        "table.csv",
+        "summary.json",
+        "figure.svg",
+        "speed.json",
+    ] {
+        assert!(one.join(file).exists(), "{file} missing");
+    }
+    let table = std::fs::read_to_string(one.join("table.md")).unwrap();
+    assert!(
+        table.contains("2.26"),
+        "the paper's values are in the table"
+    );
+}
+
+#[test]
+fn resumes_after_losing_records_and_names_a_corrupt_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    write_synthetic(&data, 8, 600, 200);
+    let out_dir = tmp.path().join("study");
+    let out = reproduce(&data, &out_dir, "2", "2", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let complete = records_without_timings(&out_dir);
+
+    // as if killed mid-run: the teacher of repetition 1 and some students never finished
+    for key in [
+        "rep01/teacher",
+        "rep00/distilled-teacher-logits-T2-a0.5",
+        "rep01/independent",
+    ] {
+        std::fs::remove_file(out_dir.join("records").join(format!("{key}.json"))).unwrap();
+    }
+    let kept = std::fs::read(out_dir.join("records/rep00/teacher.json")).unwrap();
+    let out = reproduce(&data, &out_dir, "2", "2", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(records_without_timings(&out_dir), complete);
+    // what was done is not redone: the record of a finished model is untouched, timings and all
+    assert_eq!(
+        std::fs::read(out_dir.join("records/rep00/teacher.json")).unwrap(),
+        kept
+    );
+
+    std::fs::write(out_dir.join("records/rep00/member01.json"), b"{ truncated").unwrap();
+    let out = reproduce(&data, &out_dir, "2", "2", &[]);
+    assert_clean_failure(&out, "member01.json");
+}
+
+#[test]
+fn bad_input_is_refused_and_the_folder_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    write_synthetic(&data, 8, 400, 100);
+    let out_dir = tmp.path().join("study");
+    let out = reproduce(&data, &out_dir, "2", "1", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = records_without_timings(&out_dir);
+
+    // a different protocol in the same folder: refused, nothing overwritten
+    let out = reproduce(&data, &out_dir, "2", "1", &["--seed", "77"]);
+    assert_clean_failure(&out, "different protocol");
+    assert_eq!(records_without_timings(&out_dir), before);
+
+    let d = data.to_str().unwrap();
+    let o = out_dir.to_str().unwrap();
+    assert_clean_failure(
+        &kd_mlp(&["reproduce", "--data", d, "--out", o, "--alphas", "1.5"]),
+        "alpha",
+    );
+    assert_clean_failure(
+        &kd_mlp(&["reproduce", "--data", d, "--out", o, "--temperatures", "0"]),
+        "temperature",
+    );
+    let out = kd_mlp(&["reproduce", "--data", d, "--out", o, "--modes", "soft"]);
+    assert!(!out.status.success() && !stderr(&out).contains("panicked"));
+
+    // distill: a teacher file that is not a model; an ensemble of models with different outputs
+    let junk = tmp.path().join("junk.safetensors");
+    std::fs::write(&junk, b"junk").unwrap();
+    assert_clean_failure(
+        &kd_mlp(&["distill", "--data", d, "--teacher", junk.to_str().unwrap()]),
+        "junk.safetensors",
+    );
+    let teacher = out_dir.join("models/rep00/teacher.safetensors");
+    let other = tmp.path().join("twelve-outputs.safetensors");
+    let mlp = kd_mlp::mlp::Mlp::<f32>::glorot(&[64, 4, 12], 1).unwrap();
+    kd_mlp::checkpoint::save(&mlp, &other, &[]).unwrap();
+    let both = format!("{},{}", teacher.display(), other.display());
+    assert_clean_failure(
+        &kd_mlp(&["distill", "--data", d, "--teacher", &both]),
+        "member 1",
+    );
+    assert_clean_failure(
+        &kd_mlp(&[
+            "distill",
+            "--data",
+            d,
+            "--teacher",
+            teacher.to_str().unwrap(),
+            "--alpha",
+            "-0.5",
+        ]),
+        "alpha",
+    );
+}
+
+#[test]
+fn distill_trains_a_student_from_a_saved_ensemble() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    write_synthetic(&data, 8, 600, 200);
+    let d = data.to_str().unwrap();
+    let mut members = Vec::new();
+    for seed in ["1", "2"] {
+        let path = tmp.path().join(format!("m{seed}.safetensors"));
+        let out = kd_mlp(&[
+            "train",
+            "--data",
+            d,
+            "--arch",
+            "16",
+            "--seed",
+            seed,
+            "--epochs-max",
+            "3",
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        members.push(path.display().to_string());
+    }
+    let student = tmp.path().join("student.safetensors");
+    let out = kd_mlp(&[
+        "distill",
+        "--data",
+        d,
+        "--teacher",
+        &members.join(","),
+        "--alpha",
+        "0.5",
+        "--temperature",
+        "4",
+        "--soft-targets",
+        "probabilities",
+        "--arch",
+        "8",
+        "--epochs-max",
+        "20",
+        "--out",
+        student.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(record["arch"], serde_json::json!([64, 8, 10]));
+    // well under chance (75 % error on the four quadrant classes)
+    assert!(record["test_error"].as_f64().unwrap() < 0.3, "{record}");
+    assert!(student.exists());
+}
