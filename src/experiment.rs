@@ -17,7 +17,7 @@ use crate::mlp::Mlp;
 use crate::record::{distilled_key, DistillSettings, Record, Role, Source};
 use crate::rng::derive_seed;
 use crate::teacher::{SoftTargets, Teacher};
-use crate::train::{train, Objective, Split, TrainConfig, TrainEvent, TrainReport};
+use crate::train::{train, Objective, Split, TrainConfig, TrainEvent};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -366,7 +366,17 @@ struct Context<'a> {
     on_event: &'a (dyn Fn(StudyEvent) + Sync),
 }
 
-/// One model to train.
+/// Who a model is in the study.
+struct ModelId {
+    key: String,
+    role: Role,
+    repetition: usize,
+    member: Option<usize>,
+    distill: Option<DistillSettings>,
+    seed: u64,
+}
+
+/// One model to train on hard labels.
 #[derive(Debug, Clone, Copy)]
 enum Job {
     Teacher,
@@ -429,52 +439,41 @@ impl Context<'_> {
 
     /// The teacher, a member or the independent student: from disk, or trained now.
     fn hard_label_model(&self, r: usize, job: Job) -> Result<(Record, Mlp<f32>), Error> {
+        let protocol = &self.study.protocol;
         let (key, role, member, hidden) = match job {
             Job::Teacher => (
                 format!("rep{r:02}/teacher"),
                 Role::Teacher,
                 None,
-                &self.study.protocol.teacher_hidden,
+                &protocol.teacher_hidden,
             ),
             Job::Member(m) => (
                 format!("rep{r:02}/member{m:02}"),
                 Role::Member,
                 Some(m),
-                &self.study.protocol.student_hidden,
+                &protocol.student_hidden,
             ),
             Job::Independent => (
                 format!("rep{r:02}/independent"),
                 Role::Independent,
                 None,
-                &self.study.protocol.student_hidden,
+                &protocol.student_hidden,
             ),
         };
-        if let Some(record) = self.store.record(&key)? {
-            (self.on_event)(StudyEvent::ModelStarted {
-                key: key.clone(),
-                resumed: true,
-            });
+        if let Some(record) = self.resumed(&key, role)? {
             let model = self.store.model(&key)?;
-            (self.on_event)(StudyEvent::ModelDone {
-                key,
-                test_error: record.test_error,
-                cost: role_cost(role),
-                resumed: true,
-            });
             return Ok((record, model));
         }
-        let seed = model_seed(self.study.protocol.seed, r, role, member.unwrap_or(0));
-        let (record, model) = self.train_model(
+        let seed = model_seed(protocol.seed, r, role, member.unwrap_or(0));
+        let id = ModelId {
             key,
             role,
-            r,
+            repetition: r,
             member,
-            None,
+            distill: None,
             seed,
-            hidden,
-            &Objective::HardLabels,
-        )?;
-        Ok((record, model))
+        };
+        self.train_model(id, hidden, &Objective::HardLabels)
     }
 
     /// One distilled student, unless its record is on disk (then `targets` is `None`).
@@ -485,64 +484,66 @@ impl Context<'_> {
         targets: Option<&SoftTargets>,
     ) -> Result<Record, Error> {
         let key = distilled_key(r, arm);
-        if let Some(record) = self.store.record(&key)? {
-            (self.on_event)(StudyEvent::ModelStarted {
-                key: key.clone(),
-                resumed: true,
-            });
-            (self.on_event)(StudyEvent::ModelDone {
-                key,
-                test_error: record.test_error,
-                cost: role_cost(Role::Distilled),
-                resumed: true,
-            });
+        if let Some(record) = self.resumed(&key, Role::Distilled)? {
             return Ok(record);
         }
         let targets = targets.expect("soft targets are computed for every arm not on disk");
         let loss = Distillation::new(arm.alpha, arm.temperature, arm.mode)?;
-        let objective = Objective::Distill { targets, loss };
         let seed = model_seed(self.study.protocol.seed, r, Role::Distilled, 0);
-        let hidden = &self.study.protocol.student_hidden;
-        let (record, _) = self.train_model(
+        let id = ModelId {
             key,
-            Role::Distilled,
-            r,
-            None,
-            Some(*arm),
+            role: Role::Distilled,
+            repetition: r,
+            member: None,
+            distill: Some(*arm),
             seed,
-            hidden,
-            &objective,
-        )?;
+        };
+        let objective = Objective::Distill { targets, loss };
+        Ok(self
+            .train_model(id, &self.study.protocol.student_hidden, &objective)?
+            .0)
+    }
+
+    /// The record of `key` if it is already on disk (announced as resumed).
+    fn resumed(&self, key: &str, role: Role) -> Result<Option<Record>, Error> {
+        let record = self.store.record(key)?;
+        if let Some(record) = &record {
+            (self.on_event)(StudyEvent::ModelStarted {
+                key: key.to_string(),
+                resumed: true,
+            });
+            (self.on_event)(StudyEvent::ModelDone {
+                key: key.to_string(),
+                test_error: record.test_error,
+                cost: role_cost(role),
+                resumed: true,
+            });
+        }
         Ok(record)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Trains one model, evaluates it, and saves its weights and record.
     fn train_model(
         &self,
-        key: String,
-        role: Role,
-        repetition: usize,
-        member: Option<usize>,
-        distill: Option<DistillSettings>,
-        seed: u64,
+        id: ModelId,
         hidden: &[usize],
         objective: &Objective<'_>,
     ) -> Result<(Record, Mlp<f32>), Error> {
         let started = Instant::now();
         (self.on_event)(StudyEvent::ModelStarted {
-            key: key.clone(),
+            key: id.key.clone(),
             resumed: false,
         });
         let sizes = self.sizes(hidden);
-        let mut mlp = Mlp::<f32>::glorot(&sizes, seed)?;
+        let mut mlp = Mlp::<f32>::glorot(&sizes, id.seed)?;
         let cfg = TrainConfig {
-            seed,
+            seed: id.seed,
             ..self.study.protocol.train.clone()
         };
         let mut on_train = |event: TrainEvent<'_>| {
             if let TrainEvent::EpochDone(e) = event {
                 (self.on_event)(StudyEvent::Epoch {
-                    key: key.clone(),
+                    key: id.key.clone(),
                     epoch: e.epoch,
                     val_error: e.val_error,
                 });
@@ -554,48 +555,26 @@ impl Context<'_> {
             &self.split,
             &cfg,
             objective,
-            &key,
+            &id.key,
             &mut on_train,
         )?;
-        let record = self.record_of(
-            key, role, repetition, member, distill, seed, &mlp, report, started,
-        );
-        self.store.save(&record, Some(&mlp))?;
-        (self.on_event)(StudyEvent::ModelDone {
-            key: record.key.clone(),
-            test_error: record.test_error,
-            cost: role_cost(role),
-            resumed: false,
-        });
-        Ok((record, mlp))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn record_of(
-        &self,
-        key: String,
-        role: Role,
-        repetition: usize,
-        member: Option<usize>,
-        distill: Option<DistillSettings>,
-        seed: u64,
-        mlp: &Mlp<f32>,
-        report: TrainReport,
-        started: Instant,
-    ) -> Record {
-        let best = report.epochs.iter().find(|e| e.epoch == report.best_epoch);
-        let test = evaluate(mlp, self.test_data, 0..self.test_data.len());
-        Record {
-            key,
-            role,
-            repetition,
-            member,
-            distill,
-            seed,
+        let best = report
+            .epochs
+            .iter()
+            .find(|e| e.epoch == report.best_epoch)
+            .cloned();
+        let test = evaluate(&mlp, self.test_data, 0..self.test_data.len());
+        let record = Record {
+            key: id.key,
+            role: id.role,
+            repetition: id.repetition,
+            member: id.member,
+            distill: id.distill,
+            seed: id.seed,
             arch: mlp.sizes().to_vec(),
             parameters: mlp.params().len(),
-            val_loss: best.map_or(f64::NAN, |e| e.val_loss),
-            val_error: best.map_or(f64::NAN, |e| e.val_error),
+            val_loss: best.as_ref().map_or(f64::NAN, |e| e.val_loss),
+            val_error: best.as_ref().map_or(f64::NAN, |e| e.val_error),
             best_epoch: report.best_epoch,
             stopped_early: report.stopped_early,
             epochs: report.epochs,
@@ -603,7 +582,15 @@ impl Context<'_> {
             test_error: test.error,
             train_seconds: report.train_seconds,
             wall_seconds: started.elapsed().as_secs_f64(),
-        }
+        };
+        self.store.save(&record, Some(&mlp))?;
+        (self.on_event)(StudyEvent::ModelDone {
+            key: record.key.clone(),
+            test_error: record.test_error,
+            cost: role_cost(record.role),
+            resumed: false,
+        });
+        Ok((record, mlp))
     }
 
     /// The ensemble's record (assembled from the members, nothing trained).

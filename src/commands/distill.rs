@@ -3,11 +3,10 @@
 use super::common::{
     check_model_fits, epoch_bar, load_data, network_sizes, sizes_text, TrainingFlags,
 };
-use super::train::{prepare_out, print_result, RunRecord};
+use super::train::{finish, prepare_out, RunOutput};
 use clap::Args;
 use kd_mlp::checkpoint;
 use kd_mlp::data::validation_split;
-use kd_mlp::evaluate::evaluate;
 use kd_mlp::loss::{Distillation, SoftTargetMode};
 use kd_mlp::mlp::{parse_hidden, Mlp};
 use kd_mlp::teacher::Teacher;
@@ -115,33 +114,17 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
         &mut on_event,
     );
     bar.finish_and_clear();
-    let report = report?;
-    let test = evaluate(&mlp, &mnist.test, 0..mnist.test.len());
-    checkpoint::save(
-        &mlp,
-        &out,
-        &[
-            ("seed", args.seed.to_string()),
-            ("alpha", args.alpha.to_string()),
-            ("temperature", args.temperature.to_string()),
-            ("soft_targets", args.soft_targets.to_string()),
-            ("test_error", test.error.to_string()),
-        ],
-    )?;
-    let record = RunRecord {
-        arch: sizes,
-        parameters: mlp.params().len(),
+    let run = RunOutput {
         seed: args.seed,
         monitor: cfg.monitor,
         threads,
-        epochs: report.epochs.clone(),
-        best_epoch: report.best_epoch,
-        stopped_early: report.stopped_early,
-        train_seconds: report.train_seconds,
-        test_loss: test.loss,
-        test_error: test.error,
-        model: out,
+        out: &out,
+        json: args.json,
+        metadata: vec![
+            ("alpha", args.alpha.to_string()),
+            ("temperature", args.temperature.to_string()),
+            ("soft_targets", args.soft_targets.to_string()),
+        ],
     };
-    print_result(&record, &report, args.json);
-    Ok(())
+    finish(&mlp, &mnist.test, report?, run)
 }

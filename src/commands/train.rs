@@ -4,6 +4,7 @@ use super::common::{epoch_bar, load_data, network_sizes, sizes_text, TrainingFla
 use clap::Args;
 use kd_mlp::checkpoint;
 use kd_mlp::data::validation_split;
+use kd_mlp::data::Dataset;
 use kd_mlp::early_stopping::Monitor;
 use kd_mlp::evaluate::evaluate;
 use kd_mlp::mlp::{parse_hidden, Mlp};
@@ -55,32 +56,70 @@ pub fn prepare_out(out: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Prints the end of a run: JSON, or the summary lines.
-pub fn print_result(record: &RunRecord, report: &TrainReport, json: bool) {
-    if json {
+/// What a `train` or `distill` run needs to know to save and report its model.
+pub struct RunOutput<'a> {
+    pub seed: u64,
+    pub monitor: Monitor,
+    pub threads: usize,
+    pub out: &'a Path,
+    pub json: bool,
+    /// Metadata stored in the model file beside the seed and the test error.
+    pub metadata: Vec<(&'static str, String)>,
+}
+
+/// Evaluates the trained model on the test set, saves it, and prints the end of the run: the
+/// JSON record, or the summary lines.
+pub fn finish(
+    mlp: &Mlp<f32>,
+    test_data: &Dataset,
+    report: TrainReport,
+    run: RunOutput<'_>,
+) -> Result<(), Error> {
+    let test = evaluate(mlp, test_data, 0..test_data.len());
+    let mut metadata = run.metadata;
+    metadata.push(("seed", run.seed.to_string()));
+    metadata.push(("best_epoch", report.best_epoch.to_string()));
+    metadata.push(("test_error", test.error.to_string()));
+    checkpoint::save(mlp, run.out, &metadata)?;
+    if !run.json {
         println!(
-            "{}",
-            serde_json::to_string(record).expect("the record serialises")
+            "best epoch {} of {} ({}); {:.1} s of training",
+            report.best_epoch,
+            report.epochs.len(),
+            if report.stopped_early {
+                "early stop"
+            } else {
+                "epoch cap"
+            },
+            report.train_seconds
         );
-        return;
+        println!(
+            "test error {:.2}%, test loss {:.4}",
+            100.0 * test.error,
+            test.loss
+        );
+        println!("model saved to {}", run.out.display());
+        return Ok(());
     }
+    let record = RunRecord {
+        arch: mlp.sizes().to_vec(),
+        parameters: mlp.params().len(),
+        seed: run.seed,
+        monitor: run.monitor,
+        threads: run.threads,
+        epochs: report.epochs,
+        best_epoch: report.best_epoch,
+        stopped_early: report.stopped_early,
+        train_seconds: report.train_seconds,
+        test_loss: test.loss,
+        test_error: test.error,
+        model: run.out.to_path_buf(),
+    };
     println!(
-        "best epoch {} of {} ({}); {:.1} s of training",
-        report.best_epoch,
-        report.epochs.len(),
-        if report.stopped_early {
-            "early stop"
-        } else {
-            "epoch cap"
-        },
-        report.train_seconds
+        "{}",
+        serde_json::to_string(&record).expect("the record serialises")
     );
-    println!(
-        "test error {:.2}%, test loss {:.4}",
-        100.0 * record.test_error,
-        record.test_loss
-    );
-    println!("model saved to {}", record.model.display());
+    Ok(())
 }
 
 pub fn run(args: TrainArgs, threads: usize) -> Result<(), Error> {
@@ -124,31 +163,13 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<(), Error> {
         &mut on_event,
     );
     bar.finish_and_clear();
-    let report = report?;
-    let test = evaluate(&mlp, &mnist.test, 0..mnist.test.len());
-    checkpoint::save(
-        &mlp,
-        &out,
-        &[
-            ("seed", args.seed.to_string()),
-            ("best_epoch", report.best_epoch.to_string()),
-            ("test_error", test.error.to_string()),
-        ],
-    )?;
-    let record = RunRecord {
-        arch: sizes,
-        parameters: mlp.params().len(),
+    let run = RunOutput {
         seed: args.seed,
         monitor: cfg.monitor,
         threads,
-        epochs: report.epochs.clone(),
-        best_epoch: report.best_epoch,
-        stopped_early: report.stopped_early,
-        train_seconds: report.train_seconds,
-        test_loss: test.loss,
-        test_error: test.error,
-        model: out,
+        out: &out,
+        json: args.json,
+        metadata: Vec::new(),
     };
-    print_result(&record, &report, args.json);
-    Ok(())
+    finish(&mlp, &mnist.test, report?, run)
 }
