@@ -16,9 +16,9 @@ use crate::loss::{Distillation, SoftTargetMode};
 use crate::mlp::Mlp;
 use crate::record::{distilled_key, DistillSettings, Record, Role, Source};
 use crate::rng::derive_seed;
+use crate::scheduler::{run_graph, Finished, Node};
 use crate::teacher::{SoftTargets, Teacher};
 use crate::train::{train, Objective, Split, TrainConfig, TrainEvent};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -328,13 +328,16 @@ pub fn study_cost(study: &Study) -> f64 {
 }
 
 /// Runs the study on `train_data` (split by the protocol) and evaluates on `test_data`,
-/// skipping every model whose record is already in `store`. Repetitions and the models inside a
-/// repetition run in parallel on the current rayon pool. Returns all records of the study.
+/// skipping every model whose record is already in `store`. The models run as a graph of jobs
+/// on `workers` threads (see [`crate::scheduler`]): teachers first (the longest), then ensemble
+/// members and independent students, the soft targets as soon as their teacher is ready, and
+/// the distilled students last. Returns all records of the study, in job order.
 pub fn run_study(
     study: &Study,
     train_data: &Dataset,
     test_data: &Dataset,
     store: &ResultsStore,
+    workers: usize,
     on_event: &(dyn Fn(StudyEvent) + Sync),
 ) -> Result<Vec<Record>, Error> {
     let (train_range, validation) =
@@ -350,11 +353,20 @@ pub fn run_study(
         store,
         on_event,
     };
-    let per_rep: Vec<Vec<Record>> = (0..study.repetitions)
-        .into_par_iter()
-        .map(|r| ctx.repetition(r))
-        .collect::<Result<_, _>>()?;
-    Ok(per_rep.into_iter().flatten().collect())
+    let (tasks, nodes) = ctx.plan()?;
+    let outputs = run_graph(&nodes, workers, &|i, finished: &Finished<'_, Output>| {
+        ctx.run_task(&tasks[i], &nodes[i].deps, finished)
+    })?;
+    Ok(outputs
+        .iter()
+        .flatten()
+        .filter_map(|output| match output.as_ref() {
+            Output::Model(record, _) | Output::Ensemble(record, _) | Output::Record(record) => {
+                Some(record.clone())
+            }
+            Output::Targets(_) => None,
+        })
+        .collect())
 }
 
 struct Context<'a> {
@@ -384,6 +396,36 @@ enum Job {
     Independent,
 }
 
+/// One job of the study's graph.
+#[derive(Debug, Clone)]
+enum Task {
+    /// The teacher, a member or the independent student of a repetition.
+    HardLabels(usize, Job),
+    /// The ensemble of a repetition (its dependencies are the members).
+    Ensemble(usize),
+    /// Soft targets of the repetition's teacher or ensemble (its single dependency).
+    Targets {
+        temperature: f64,
+        mode: SoftTargetMode,
+    },
+    /// A distilled student (its dependency: its soft targets, or none if it is on disk).
+    Distilled(usize, DistillSettings),
+}
+
+/// What a job leaves for the jobs that depend on it.
+enum Output {
+    Model(Record, Mlp<f32>),
+    Ensemble(Record, Teacher),
+    Targets(SoftTargets),
+    Record(Record),
+}
+
+/// Scheduling classes: lower runs first among ready jobs.
+const FIRST: u64 = 0;
+const SOON: u64 = 1;
+const NORMAL: u64 = 2;
+const LAST: u64 = 3;
+
 impl Context<'_> {
     fn sizes(&self, hidden: &[usize]) -> Vec<usize> {
         let mut sizes = vec![self.train_data.pixels()];
@@ -392,49 +434,100 @@ impl Context<'_> {
         sizes
     }
 
-    fn repetition(&self, r: usize) -> Result<Vec<Record>, Error> {
-        let mut jobs = vec![Job::Teacher];
-        jobs.extend((0..self.study.protocol.ensemble_size).map(Job::Member));
-        jobs.push(Job::Independent);
-        let trained: Vec<(Record, Mlp<f32>)> = jobs
-            .par_iter()
-            .map(|&job| self.hard_label_model(r, job))
-            .collect::<Result<_, _>>()?;
-        let mut records: Vec<Record> = trained.iter().map(|(rec, _)| rec.clone()).collect();
-        let mut models = trained.into_iter().map(|(_, m)| m);
-        let teacher = Teacher::single(models.next().expect("the teacher comes first"));
-        let members: Vec<Mlp<f32>> = models
-            .by_ref()
-            .take(self.study.protocol.ensemble_size)
-            .collect();
-        let ensemble = Teacher::ensemble(members)?;
-        records.push(self.ensemble_record(r, &ensemble)?);
-
-        // Soft targets once per (source, T, mode), shared by the arms that differ only in α.
-        let mut targets: HashMap<(Source, u64, SoftTargetMode), SoftTargets> = HashMap::new();
-        for arm in &self.study.arms {
-            if self.store.record(&distilled_key(r, arm))?.is_some() {
-                continue;
+    /// The graph of jobs: per repetition, the teacher (first: it is the longest), the members
+    /// and the independent student, the ensemble, one soft-target job per (source, T, mode)
+    /// still needed, and the distilled students.
+    fn plan(&self) -> Result<(Vec<Task>, Vec<Node>), Error> {
+        let mut tasks = Vec::new();
+        let mut nodes = Vec::new();
+        let mut push = |task: Task, priority: u64, deps: Vec<usize>, transient: bool| {
+            tasks.push(task);
+            nodes.push(Node {
+                priority,
+                deps,
+                transient,
+            });
+            nodes.len() - 1
+        };
+        for r in 0..self.study.repetitions {
+            let teacher = push(Task::HardLabels(r, Job::Teacher), FIRST, vec![], false);
+            let members: Vec<usize> = (0..self.study.protocol.ensemble_size)
+                .map(|m| push(Task::HardLabels(r, Job::Member(m)), NORMAL, vec![], false))
+                .collect();
+            push(Task::HardLabels(r, Job::Independent), NORMAL, vec![], false);
+            let ensemble = push(Task::Ensemble(r), SOON, members, false);
+            let mut targets: HashMap<(Source, u64, SoftTargetMode), usize> = HashMap::new();
+            for arm in &self.study.arms {
+                let deps = if self.store.record(&distilled_key(r, arm))?.is_some() {
+                    vec![]
+                } else {
+                    let source = match arm.source {
+                        Source::Teacher => teacher,
+                        Source::Ensemble => ensemble,
+                    };
+                    let key = (arm.source, arm.temperature.to_bits(), arm.mode);
+                    let job = *targets.entry(key).or_insert_with(|| {
+                        let task = Task::Targets {
+                            temperature: arm.temperature,
+                            mode: arm.mode,
+                        };
+                        push(task, SOON, vec![source], true)
+                    });
+                    vec![job]
+                };
+                push(Task::Distilled(r, *arm), LAST, deps, false);
             }
-            let source = match arm.source {
-                Source::Teacher => &teacher,
-                Source::Ensemble => &ensemble,
-            };
-            targets
-                .entry((arm.source, arm.temperature.to_bits(), arm.mode))
-                .or_insert_with(|| source.soft_targets(self.train_data, arm.temperature, arm.mode));
         }
-        let distilled: Vec<Record> = self
-            .study
-            .arms
-            .par_iter()
-            .map(|arm| {
-                let q = targets.get(&(arm.source, arm.temperature.to_bits(), arm.mode));
-                self.distilled_model(r, arm, q)
-            })
-            .collect::<Result<_, _>>()?;
-        records.extend(distilled);
-        Ok(records)
+        Ok((tasks, nodes))
+    }
+
+    fn run_task(
+        &self,
+        task: &Task,
+        deps: &[usize],
+        finished: &Finished<'_, Output>,
+    ) -> Result<Output, Error> {
+        match task {
+            Task::HardLabels(r, job) => {
+                let (record, model) = self.hard_label_model(*r, *job)?;
+                Ok(Output::Model(record, model))
+            }
+            Task::Ensemble(r) => {
+                let members = deps
+                    .iter()
+                    .map(|&d| match finished.get(d).as_ref() {
+                        Output::Model(_, model) => model.clone(),
+                        _ => unreachable!("an ensemble depends on its members only"),
+                    })
+                    .collect();
+                let ensemble = Teacher::ensemble(members)?;
+                let record = self.ensemble_record(*r, &ensemble)?;
+                Ok(Output::Ensemble(record, ensemble))
+            }
+            Task::Targets { temperature, mode } => {
+                let source = finished.get(deps[0]);
+                let targets = match source.as_ref() {
+                    Output::Model(_, model) => Teacher::single(model.clone()).soft_targets(
+                        self.train_data,
+                        *temperature,
+                        *mode,
+                    ),
+                    Output::Ensemble(_, ensemble) => {
+                        ensemble.soft_targets(self.train_data, *temperature, *mode)
+                    }
+                    _ => unreachable!("soft targets depend on a teacher or an ensemble"),
+                };
+                Ok(Output::Targets(targets))
+            }
+            Task::Distilled(r, arm) => {
+                let targets = deps.first().map(|&d| finished.get(d));
+                let targets = targets.as_deref().map(|output| match output {
+                    Output::Targets(t) => t,
+                    _ => unreachable!("a distilled student depends on its soft targets only"),
+                });
+                Ok(Output::Record(self.distilled_model(*r, arm, targets)?))
+            }
+        }
     }
 
     /// The teacher, a member or the independent student: from disk, or trained now.

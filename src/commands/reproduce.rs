@@ -135,7 +135,14 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
             bar.suspend(|| eprintln!("done {key}: test error {:.2}%", 100.0 * test_error));
         }
     };
-    let result = run_study(&study, &mnist.train, &mnist.test, &store, &on_event);
+    let result = run_study(
+        &study,
+        &mnist.train,
+        &mnist.test,
+        &store,
+        threads,
+        &on_event,
+    );
     bar.finish_and_clear();
     let records = result?;
     let wall = started.elapsed().as_secs_f64();
