@@ -48,6 +48,52 @@ pub struct Study {
     pub protocol: Protocol,
     pub repetitions: usize,
     pub arms: Vec<DistillSettings>,
+    /// Run only one slice of the repetitions (for several machines); all of them if `None`.
+    pub shard: Option<Shard>,
+}
+
+impl Study {
+    /// The repetitions this run trains: all, or those of its shard.
+    pub fn repetitions_to_run(&self) -> Vec<usize> {
+        (0..self.repetitions)
+            .filter(|&r| self.shard.is_none_or(|s| s.contains(r)))
+            .collect()
+    }
+}
+
+/// The `index`-th (1-based) of `count` slices of a study. A slice is a set of whole
+/// repetitions, `r ≡ index − 1 (mod count)`, because a repetition's students need its teacher
+/// and ensemble: shards share nothing while they run, and their records, made with the same
+/// seeds as an unsharded run, merge into the same report (`kd-mlp report DIR...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parses `I/N` with `1 <= I <= N`.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let bad = || {
+            Error::Config(format!(
+                "--shard wants I/N with 1 <= I <= N, e.g. 2/4; got '{text}'"
+            ))
+        };
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Self { index, count })
+    }
+
+    /// Whether repetition `r` belongs to this shard.
+    pub fn contains(&self, r: usize) -> bool {
+        r % self.count == self.index - 1
+    }
 }
 
 /// Every arm of a grid: both sources, the given modes, temperatures and alphas.
@@ -324,7 +370,7 @@ pub fn study_cost(study: &Study) -> f64 {
         + study.protocol.ensemble_size as f64 * role_cost(Role::Member)
         + role_cost(Role::Independent)
         + study.arms.len() as f64 * role_cost(Role::Distilled);
-    per_rep * study.repetitions as f64
+    per_rep * study.repetitions_to_run().len() as f64
 }
 
 /// Runs the study on `train_data` (split by the protocol) and evaluates on `test_data`,
@@ -449,7 +495,7 @@ impl Context<'_> {
             });
             nodes.len() - 1
         };
-        for r in 0..self.study.repetitions {
+        for r in self.study.repetitions_to_run() {
             let teacher = push(Task::HardLabels(r, Job::Teacher), FIRST, vec![], false);
             let members: Vec<usize> = (0..self.study.protocol.ensemble_size)
                 .map(|m| push(Task::HardLabels(r, Job::Member(m)), NORMAL, vec![], false))
@@ -758,5 +804,40 @@ impl ProgressState {
             .collect::<Vec<_>>()
             .join(", ");
         (s.done_cost, training)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_and_partition_the_repetitions() {
+        let s = Shard::parse("2/3").unwrap();
+        assert_eq!((s.index, s.count), (2, 3));
+        let owners: Vec<usize> = (0..7)
+            .map(|r| {
+                (1..=3)
+                    .filter(|&i| Shard { index: i, count: 3 }.contains(r))
+                    .collect::<Vec<_>>()
+            })
+            .map(|v| {
+                assert_eq!(v.len(), 1, "every repetition in exactly one shard");
+                v[0]
+            })
+            .collect();
+        assert_eq!(owners, vec![1, 2, 3, 1, 2, 3, 1]);
+        for bad in ["0/3", "4/3", "1/0", "2", "a/b", ""] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn students_of_a_repetition_share_a_seed_and_roles_do_not() {
+        let s = |r, role, m| model_seed(2024, r, role, m);
+        assert_eq!(s(3, Role::Independent, 0), s(3, Role::Distilled, 0));
+        assert_ne!(s(3, Role::Independent, 0), s(4, Role::Independent, 0));
+        assert_ne!(s(3, Role::Teacher, 0), s(3, Role::Member, 0));
+        assert_ne!(s(3, Role::Member, 0), s(3, Role::Member, 1));
     }
 }

@@ -258,3 +258,61 @@ fn distill_trains_a_student_from_a_saved_ensemble() {
     assert!(record["test_error"].as_f64().unwrap() < 0.3, "{record}");
     assert!(student.exists());
 }
+
+#[test]
+fn shards_merge_into_the_unsharded_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    write_synthetic(&data, 8, 400, 100);
+    let whole = tmp.path().join("whole");
+    let out = reproduce(&data, &whole, "2", "3", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut shard_dirs = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let dir = tmp.path().join(format!("shard{}", &shard[..1]));
+        let out = reproduce(&data, &dir, "1", "3", &["--shard", shard]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        shard_dirs.push(dir);
+    }
+    // shard 1 of 2 trains repetitions 0 and 2, shard 2 repetition 1
+    let first = records_without_timings(&shard_dirs[0]);
+    assert!(first
+        .keys()
+        .all(|k| k.starts_with("rep00") || k.starts_with("rep02")));
+    let mut union = first;
+    union.extend(records_without_timings(&shard_dirs[1]));
+    assert_eq!(union, records_without_timings(&whole));
+
+    let merged = tmp.path().join("merged");
+    let (a, b) = (
+        shard_dirs[0].to_str().unwrap(),
+        shard_dirs[1].to_str().unwrap(),
+    );
+    let out = kd_mlp(&[
+        "report",
+        a,
+        b,
+        "--out",
+        merged.to_str().unwrap(),
+        "--temperature",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = kd_mlp(&["report", whole.to_str().unwrap(), "--temperature", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // the statistics are the same (the size/speed timings are measured anew, so table.md is not)
+    let csv = |dir: &Path| std::fs::read_to_string(dir.join("table.csv")).unwrap();
+    assert_eq!(csv(&merged), csv(&whole));
+
+    assert_clean_failure(
+        &kd_mlp(&[
+            "reproduce",
+            "--data",
+            data.to_str().unwrap(),
+            "--shard",
+            "3/2",
+        ]),
+        "--shard",
+    );
+}

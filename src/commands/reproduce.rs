@@ -7,7 +7,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use kd_mlp::experiment::{
     data_fingerprint, grid_arms, run_study, study_cost, ProgressState, Protocol, ResultsStore,
-    Study, StudyEvent,
+    Shard, Study, StudyEvent,
 };
 use kd_mlp::loss::SoftTargetMode;
 use kd_mlp::mlp::parse_hidden;
@@ -62,6 +62,10 @@ pub struct ReproduceArgs {
     /// Hidden widths of the student and of the ensemble members.
     #[arg(long = "student-arch", default_value = "100")]
     pub student_arch: String,
+    /// Train only the I-th of N slices of the repetitions (1 <= I <= N), e.g. one per machine;
+    /// `kd-mlp report DIR...` merges the folders. Same seeds as an unsharded run.
+    #[arg(long)]
+    pub shard: Option<String>,
     /// The results folder (resumed if it holds the same protocol).
     #[arg(long, default_value = "results/reproduce")]
     pub out: PathBuf,
@@ -81,6 +85,7 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         ));
     }
     let arms = grid_arms(&args.modes, &args.temperatures, &args.alphas)?;
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let mut train = args.training.config(0)?;
     train.seed = 0; // replaced by each model's own seed
     let mnist = load_data(&args.training.data)?;
@@ -98,9 +103,19 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         protocol,
         repetitions: reps,
         arms,
+        shard,
+    };
+    let which = match shard {
+        Some(s) => format!(
+            " (shard {}/{}: repetitions {:?})",
+            s.index,
+            s.count,
+            study.repetitions_to_run()
+        ),
+        None => String::new(),
     };
     println!(
-        "reproducing on {threads} threads: {reps} repetitions of teacher, {ensemble_size} ensemble members, the independent student and {} distilled students; results in {}",
+        "reproducing on {threads} threads{which}: {reps} repetitions of teacher, {ensemble_size} ensemble members, the independent student and {} distilled students; results in {}",
         study.arms.len(),
         args.out.display()
     );
