@@ -98,8 +98,9 @@ fn sample_inputs(width: usize, data: &Dataset) -> Array2<f32> {
     x
 }
 
-/// Everything a prediction needs, allocated once.
-struct Predictor<'a> {
+/// Everything a prediction needs, allocated once: a model or an ensemble (mean of the members'
+/// softmax) ready to predict batches of up to a fixed size without allocating.
+pub struct Predictor<'a> {
     members: &'a [Mlp<f32>],
     /// One per member, for batches of up to `capacity` rows.
     workspaces: Vec<Workspace<f32>>,
@@ -110,7 +111,8 @@ struct Predictor<'a> {
 }
 
 impl<'a> Predictor<'a> {
-    fn new(members: &'a [Mlp<f32>], capacity: usize) -> Self {
+    /// Buffers for `members` (one model, or an ensemble) and batches of up to `capacity` rows.
+    pub fn new(members: &'a [Mlp<f32>], capacity: usize) -> Self {
         let classes = members[0].classes();
         Self {
             members,
@@ -128,7 +130,7 @@ impl<'a> Predictor<'a> {
     ///
     /// # Shapes
     /// `x: (B, inputs)` with `B <= capacity`.
-    fn predict(&mut self, x: ArrayView2<f32>) -> usize {
+    pub fn predict(&mut self, x: ArrayView2<f32>) -> usize {
         let rows = x.nrows();
         if let [model] = self.members {
             let logits = model.forward(x, &mut self.workspaces[0]);

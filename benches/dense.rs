@@ -1,0 +1,72 @@
+//! The dense layer's forward `y = x·W + b` and backward (`dW`, `db`, `dX`) at every layer shape
+//! of the teacher and the student, batch 32 (training) and 256, on one thread. Throughput is in
+//! FLOP: forward 2·B·I·O, backward 4·B·I·O (2·B·I·O for the first layer, which needs no `dX`).
+
+mod common;
+
+use common::{STUDENT, TEACHER};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use kd_mlp::dense::{dense_backward, dense_forward};
+use kd_mlp::threads::build_pool;
+use ndarray::{Array1, Array2};
+use std::time::Duration;
+
+fn dense(c: &mut Criterion) {
+    let pool = build_pool(1).expect("a one-thread pool");
+    let mut shapes: Vec<(usize, usize, bool)> = Vec::new();
+    for sizes in [&TEACHER[..], &STUDENT[..]] {
+        for (l, io) in sizes.windows(2).enumerate() {
+            if !shapes.iter().any(|&(i, o, _)| (i, o) == (io[0], io[1])) {
+                shapes.push((io[0], io[1], l == 0));
+            }
+        }
+    }
+    let mut group = c.benchmark_group("dense_1thread");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    for batch in [32usize, 256] {
+        for &(i, o, first) in &shapes {
+            let x = Array2::from_shape_fn((batch, i), |(r, k)| ((r * 7 + k * 3) % 11) as f32 * 0.1);
+            let w =
+                Array2::from_shape_fn((i, o), |(k, j)| ((k * 5 + j * 3) % 13) as f32 * 0.01 - 0.06);
+            let b = Array1::from_elem(o, 0.01f32);
+            let dy =
+                Array2::from_shape_fn((batch, o), |(r, j)| ((r * 3 + j) % 7) as f32 * 0.1 - 0.3);
+            let (mut y, mut dw, mut db, mut dx) = (
+                Array2::zeros((batch, o)),
+                Array2::zeros((i, o)),
+                Array1::zeros(o),
+                Array2::zeros((batch, i)),
+            );
+            let mac = (batch * i * o) as u64;
+            let id = format!("{i}x{o}_batch{batch}");
+            group.throughput(Throughput::Elements(2 * mac));
+            group.bench_function(BenchmarkId::new("forward", &id), |bench| {
+                bench.iter(|| {
+                    pool.install(|| dense_forward(x.view(), w.view(), b.view(), y.view_mut()))
+                })
+            });
+            group.throughput(Throughput::Elements(if first { 2 * mac } else { 4 * mac }));
+            group.bench_function(BenchmarkId::new("backward", &id), |bench| {
+                bench.iter(|| {
+                    pool.install(|| {
+                        let dx = if first { None } else { Some(dx.view_mut()) };
+                        dense_backward(
+                            x.view(),
+                            w.view(),
+                            dy.view(),
+                            dw.view_mut(),
+                            db.view_mut(),
+                            dx,
+                        )
+                    })
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, dense);
+criterion_main!(benches);

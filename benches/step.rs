@@ -1,0 +1,57 @@
+//! The rest of the training step: softmax + cross-entropy with its gradient, the distillation
+//! loss in both modes (batch 32, 10 classes), and one Adam step over the teacher's 794 510
+//! parameters; one thread.
+
+mod common;
+
+use common::TEACHER;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use kd_mlp::adam::{Adam, AdamConfig};
+use kd_mlp::loss::{
+    cross_entropy_backward, distillation_loss, softmax_cross_entropy, Distillation, SoftTargetMode,
+};
+use kd_mlp::mlp::param_count;
+use kd_mlp::threads::build_pool;
+use ndarray::Array2;
+
+fn losses(c: &mut Criterion) {
+    let z = Array2::from_shape_fn((32, 10), |(r, j)| ((r * 7 + j * 3) % 11) as f32 - 5.0);
+    let q = Array2::from_elem((32, 10), 0.1f32);
+    let labels: Vec<usize> = (0..32).map(|r| r % 10).collect();
+    let (mut p, mut dz) = (Array2::zeros((32, 10)), Array2::zeros((32, 10)));
+    let mut group = c.benchmark_group("loss_batch32");
+    group.throughput(Throughput::Elements(32));
+    group.bench_function("softmax_cross_entropy_and_gradient", |b| {
+        b.iter(|| {
+            let loss = softmax_cross_entropy(z.view(), &labels, p.view_mut());
+            cross_entropy_backward(p.view(), &labels, dz.view_mut());
+            loss
+        })
+    });
+    for mode in [SoftTargetMode::Logits, SoftTargetMode::Probabilities] {
+        let d = Distillation::new(0.1, 4.0, mode).expect("valid settings");
+        group.bench_function(format!("distillation_{mode}"), |b| {
+            b.iter(|| {
+                distillation_loss(z.view(), &labels, q.view(), &d, p.view_mut(), dz.view_mut())
+            })
+        });
+    }
+    group.finish();
+}
+
+fn adam(c: &mut Criterion) {
+    let pool = build_pool(1).expect("a one-thread pool");
+    let n = param_count(&TEACHER);
+    let mut params = vec![0.01f32; n];
+    let grads: Vec<f32> = (0..n).map(|i| ((i % 17) as f32 - 8.0) * 1e-4).collect();
+    let mut opt = Adam::new(n, AdamConfig::default());
+    let mut group = c.benchmark_group("adam_1thread");
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function("step_teacher_794510_params", |b| {
+        b.iter(|| pool.install(|| opt.step(&mut params, &grads)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, losses, adam);
+criterion_main!(benches);
