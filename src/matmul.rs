@@ -25,6 +25,8 @@ const FEW_ROWS: usize = 4;
 
 /// `c = a·b` (overwrites `c`).
 ///
+/// Derivation: `docs/MATH.md`, section "Determinism", "Splitting GEMM output columns across threads".
+///
 /// # Shapes
 /// `a: (M, K)`, `b: (K, N)`, `c: (M, N)`. Any strides (transposed views are fine).
 pub fn matmul_into<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayViewMut2<F>) {
@@ -38,16 +40,76 @@ pub fn matmul_into<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayVie
     }
     let threads = rayon::current_num_threads();
     if threads <= 1 || m * k * n < PARALLEL_MIN_MACS || n < 2 * COLUMN_ALIGN {
-        general_mat_mul(F::one(), &a, &b, F::zero(), &mut c);
+        block_product(a, b, c);
         return;
     }
     let width = n.div_ceil(threads).div_ceil(COLUMN_ALIGN) * COLUMN_ALIGN;
     c.axis_chunks_iter_mut(Axis(1), width)
         .into_par_iter()
         .zip(b.axis_chunks_iter(Axis(1), width).into_par_iter())
-        .for_each(|(mut c_block, b_block)| {
-            general_mat_mul(F::one(), &a, &b_block, F::zero(), &mut c_block);
-        });
+        .for_each(|(c_block, b_block)| block_product(a, b_block, c_block));
+}
+
+/// Rows of `A` (or depth `K`) up to which the hand-written kernels beat a packed GEMM: their
+/// operand `B` (or its panel) must stay in cache while every row tile of `A` streams over it.
+const SMALL: usize = 64;
+
+/// `c = a·b` on the calling thread: the hand-written f32 kernels where they apply (see
+/// [`crate::simd_gemm`]), matrixmultiply otherwise.
+fn block_product<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayViewMut2<F>) {
+    if !try_simd_product(a, b, c.view_mut()) {
+        general_mat_mul(F::one(), &a, &b, F::zero(), &mut c);
+    }
+}
+
+/// Runs a hand-written kernel if `F` is f32, the CPU has AVX-512 and the layouts fit; returns
+/// whether it did.
+#[allow(unused_variables, unused_mut)]
+fn try_simd_product<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayViewMut2<F>) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::simd_gemm::{available, gemm_nn, gemm_nt, Operand};
+        if std::any::TypeId::of::<F>() != std::any::TypeId::of::<f32>() || !available() {
+            return false;
+        }
+        let (m, k) = a.dim();
+        let n = b.ncols();
+        let [a_rs, a_cs] = [a.strides()[0], a.strides()[1]];
+        let [b_rs, b_cs] = [b.strides()[0], b.strides()[1]];
+        let c_rs = c.strides()[0];
+        if c.strides()[1] != 1 || m == 0 || n == 0 || k == 0 {
+            return false;
+        }
+        // The casts below are the identity: F is f32, checked above.
+        let (a_ptr, b_ptr, c_ptr) = (
+            a.as_ptr() as *const f32,
+            b.as_ptr() as *const f32,
+            c.as_mut_ptr() as *mut f32,
+        );
+        if b_cs == 1 && (m <= SMALL || k <= SMALL) {
+            let a_op = Operand {
+                ptr: a_ptr,
+                row_stride: a_rs,
+                col_stride: a_cs,
+            };
+            let b_op = Operand {
+                ptr: b_ptr,
+                row_stride: b_rs,
+                col_stride: 1,
+            };
+            // SAFETY: AVX-512F is available; the views describe valid (M, K), (K, N) and (M, N)
+            // matrices with these strides, and `c` is a distinct mutable view.
+            unsafe { gemm_nn(m, k, n, a_op, b_op, c_ptr, c_rs) };
+            return true;
+        }
+        if b_rs == 1 && a_cs == 1 && m <= SMALL {
+            // b is the transpose of a matrix with contiguous rows of length K, b_cs apart.
+            // SAFETY: as above.
+            unsafe { gemm_nt(m, k, n, a_ptr, a_rs, b_ptr, b_cs, c_ptr, c_rs) };
+            return true;
+        }
+    }
+    false
 }
 
 /// `c = a·b` for a few rows of `a` (inference on one sample, say), as a sum of scaled rows of
@@ -132,6 +194,37 @@ mod tests {
         }
     }
 
+    /// Every layout of the training step against a plain triple loop: `x·W` (row-major `B`),
+    /// `xᵀ·dY` (strided `A`, depth 32) and `dY·Wᵀ` (transposed `B`), at widths that leave
+    /// partial SIMD tiles.
+    #[test]
+    fn training_layouts_match_naive_products() {
+        let x = Array2::from_shape_fn((21, 301), |(i, k)| {
+            ((i * 13 + k * 7) % 17) as f32 / 9.0 - 0.8
+        });
+        let w = Array2::from_shape_fn((301, 77), |(k, j)| {
+            ((k * 3 + j * 11) % 19) as f32 / 10.0 - 0.9
+        });
+        let dy =
+            Array2::from_shape_fn((21, 77), |(i, j)| ((i * 5 + j * 3) % 13) as f32 / 6.0 - 1.0);
+        let check = |a: ArrayView2<f32>, b: ArrayView2<f32>| {
+            let mut c = Array2::zeros((a.nrows(), b.ncols()));
+            matmul_into(a, b, c.view_mut());
+            for ((i, j), &got) in c.indexed_iter() {
+                let want: f64 = (0..a.ncols())
+                    .map(|k| f64::from(a[[i, k]]) * f64::from(b[[k, j]]))
+                    .sum();
+                assert!(
+                    (f64::from(got) - want).abs() < 1e-3,
+                    "c[{i},{j}] = {got}, want {want}"
+                );
+            }
+        };
+        check(x.view(), w.view());
+        check(x.t(), dy.view());
+        check(dy.view(), w.t());
+    }
+
     /// The few-rows path against the GEMM, with zeros in `a` (skipped) and a strided `a`.
     #[test]
     fn few_rows_match_the_gemm() {
@@ -155,7 +248,8 @@ mod tests {
         assert_eq!(strided, fast);
     }
 
-    /// The same bytes with 1, 2 and 3 threads, and with a transposed right operand.
+    /// The same bytes with 1, 2 and 3 threads, for a row-major and for a transposed right
+    /// operand (the two layouts take different kernels, so they agree only to rounding).
     #[test]
     fn identical_bytes_for_any_thread_count() {
         let (a, b) = operands();
@@ -172,7 +266,12 @@ mod tests {
         assert_eq!(one, run(2, b.view()));
         assert_eq!(one, run(3, b.view()));
         let bt = b.t().as_standard_layout().to_owned();
-        assert_eq!(one, run(2, bt.t()));
+        let one_t = run(1, bt.t());
+        assert_eq!(one_t, run(2, bt.t()));
+        assert_eq!(one_t, run(3, bt.t()));
+        for (x, y) in one.iter().zip(one_t.iter()) {
+            assert!((x - y).abs() <= 1e-4 * x.abs().max(1.0), "{x} vs {y}");
+        }
         // A strided output block (a column slice) is written in place, the rest left alone.
         let mut wide = Array2::from_elem((33, 600), 7.0f32);
         matmul_into(a.view(), b.view(), wide.slice_mut(s![.., 40..557]));
