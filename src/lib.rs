@@ -29,6 +29,7 @@
 //! | [`report`] | the study's report: Table 1 beside the paper's, the distillation grid, the figure |
 //! | [`rng`] | seeded, portable random streams derived from (seed, purpose) |
 //! | [`scheduler`] | a graph of jobs on a fixed number of worker threads, each in its own one-thread pool |
+//! | [`simd_gemm`] | hand-written AVX-512 products for the training step's shapes |
 //! | [`speed`] | deployment size and inference time per sample, at batch 1 and 1000 |
 //! | [`stats`] | mean, sd, confidence intervals, paired and Welch t-tests |
 //! | [`threads`] | the rayon pool, with denormals flushed to zero on every worker |
@@ -59,6 +60,7 @@ pub mod record;
 pub mod report;
 pub mod rng;
 pub mod scheduler;
+pub mod simd_gemm;
 pub mod speed;
 pub mod stats;
 pub mod teacher;
