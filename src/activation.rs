@@ -6,6 +6,8 @@ use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 /// Forward, in place: `h = max(z, 0)`. A NaN stays NaN (rather than becoming 0), so a diverging
 /// network shows up in its loss instead of hiding behind a dead unit.
 ///
+/// Derivation: `docs/MATH.md`, section "ReLU".
+///
 /// # Shapes
 /// `z: (B, O)`, overwritten by `h`.
 pub fn relu_forward<F: Float>(mut z: ArrayViewMut2<F>) {
@@ -16,6 +18,8 @@ pub fn relu_forward<F: Float>(mut z: ArrayViewMut2<F>) {
 ///
 /// It reads the layer's *output* `h`: `h > 0` exactly when `z > 0`, so the forward pass need not
 /// keep `z`. At `z = 0` the derivative is taken as 0 (a subgradient).
+///
+/// Derivation: `docs/MATH.md`, section "ReLU".
 ///
 /// # Shapes
 /// `h: (B, O)`, `dh: (B, O)`, overwritten by `dz`.

@@ -5,6 +5,8 @@ use crate::Float;
 use rayon::prelude::*;
 
 /// Adam's hyper-parameters; the defaults are Keras's.
+///
+/// Derivation: `docs/MATH.md`, section "Adam".
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdamConfig {
     pub learning_rate: f64,
@@ -63,6 +65,8 @@ impl<F: Float> Adam<F> {
     /// `m ← β1·m + (1 − β1)·g`, `v ← β2·v + (1 − β2)·g²`, `θ ← θ − lr_t·m/(sqrt(v) + ε)`.
     /// The bias correction is folded into `lr_t` (computed in f64), as Keras does, so ε is added
     /// to the *uncorrected* `sqrt(v)`.
+    ///
+    /// Derivation: `docs/MATH.md`, section "Adam".
     pub fn step(&mut self, params: &mut [F], grads: &[F]) {
         debug_assert_eq!(params.len(), self.m.len());
         debug_assert_eq!(grads.len(), self.m.len());

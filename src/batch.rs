@@ -6,12 +6,16 @@ use ndarray::ArrayViewMut2;
 
 /// The input scaling of the protocol, `x = pixel / 255`, as a table of the 256 possible values.
 /// The division is done in `F`, so in f32 it gives the same bits as `x.astype("float32") / 255`.
+///
+/// Derivation: `docs/MATH.md`, section "Input scaling".
 pub fn pixel_table<F: Float>() -> [F; 256] {
     std::array::from_fn(|v| F::of(v as f64) / F::of(255.0))
 }
 
 /// Copies the samples `indices` of `data` into the first rows of `x` (scaled by `table`) and
 /// their labels into `labels`.
+///
+/// Derivation: `docs/MATH.md`, section "Input scaling".
 ///
 /// # Shapes
 /// `indices: (B)`, `x: (B, pixels)`, `labels: (B)`.

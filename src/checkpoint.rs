@@ -104,7 +104,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         file_name.to_string_lossy(),
         std::process::id()
     ));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::write(&tmp, bytes).map_err(|e| {
+        // A full disk leaves a partial temporary file: remove it (nothing reads it anyway).
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(&tmp, e)
+    })?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
@@ -138,16 +142,48 @@ pub fn from_safetensors<F: Float>(
         .map(|s| s.trim().parse::<usize>())
         .collect::<Result<_, _>>()
         .map_err(|_| bad(format!("bad sizes '{sizes_text}' in the metadata")))?;
-    let mut mlp = Mlp::<F>::zeros(&sizes).map_err(|e| bad(e.to_string()))?;
+    if sizes.len() < 2 || sizes.contains(&0) {
+        return Err(bad(format!(
+            "bad sizes '{sizes_text}' in the metadata (an input size, hidden widths and a class count, all positive)"
+        )));
+    }
     let file = SafeTensors::deserialize(bytes)
         .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
-    if file.len() != 2 * mlp.layers() {
+    let layers = sizes.len() - 1;
+    if file.len() != 2 * layers {
         return Err(bad(format!(
             "expected {} tensors for sizes {sizes_text}, found {}",
-            2 * mlp.layers(),
+            2 * layers,
             file.len()
         )));
     }
+    // Every tensor's name, shape and dtype before allocating anything: the sizes are only
+    // trusted once the file is seen to hold that many values (the safetensors reader checked
+    // that each tensor's bytes lie inside the file), so a forged 'sizes' cannot make us
+    // allocate more than the file's length justifies.
+    for l in 0..layers {
+        for (name, shape) in [
+            (weight_name(l), vec![sizes[l], sizes[l + 1]]),
+            (bias_name(l), vec![sizes[l + 1]]),
+        ] {
+            let view = file
+                .tensor(&name)
+                .map_err(|_| bad(format!("tensor {name} is missing")))?;
+            if view.shape() != shape.as_slice() {
+                return Err(bad(format!(
+                    "tensor {name} has shape {:?}, the sizes say {shape:?}",
+                    view.shape()
+                )));
+            }
+            if !matches!(view.dtype(), Dtype::F32 | Dtype::F64) {
+                return Err(bad(format!(
+                    "tensor {name}: dtype {:?}, expected F32 or F64",
+                    view.dtype()
+                )));
+            }
+        }
+    }
+    let mut mlp = Mlp::<F>::zeros(&sizes).map_err(|e| bad(e.to_string()))?;
     let layer_sizes = mlp.sizes().to_vec();
     for l in 0..mlp.layers() {
         let (mut w, mut b) = layer_view_mut(&layer_sizes, mlp.params_mut(), l);
@@ -196,6 +232,32 @@ fn read_values<F: Float>(dtype: Dtype, data: &[u8], dest: &mut [F]) -> Result<()
         };
     }
     Ok(())
+}
+
+/// Checks, before any long work, that a file can be written at `path`: its folder exists (or is
+/// created) and takes a small write, and `path` is not a folder. A missing, read-only or full
+/// output place is then an error at the start of a run rather than after its training.
+pub fn check_writable(path: &Path) -> Result<(), Error> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    if path.is_dir() {
+        return Err(Error::Config(format!(
+            "{} is a folder; give a file path",
+            path.display()
+        )));
+    }
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| Error::Config(format!("{} is not a file path", path.display())))?;
+    let probe = path.with_file_name(format!(
+        ".{}.write-test-{}",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = std::fs::write(&probe, b"kd-mlp write test");
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|e| Error::io(&probe, e))
 }
 
 /// Reads a model file.

@@ -24,6 +24,8 @@ pub const MNIST_CLASSES: usize = 10;
 /// A labelled image data set. Invariants, checked at construction: every image
 /// has `rows * cols` pixels, there is one label per image, and every label is
 /// below `classes`.
+///
+/// Derivation: `docs/MATH.md`, section "Input scaling".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dataset {
     /// Row-major `(n, rows * cols)`.
@@ -219,7 +221,7 @@ impl Dataset {
                     rows,
                     cols,
                 })?;
-        if images.len() % pixels != 0 {
+        if !images.len().is_multiple_of(pixels) {
             return Err(DataError::PartialImage {
                 name: images_name.to_string(),
                 len: images.len(),

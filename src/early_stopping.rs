@@ -52,6 +52,8 @@ impl EarlyStopping {
     }
 
     /// Records `value` for `epoch` (1-based) and says what to do.
+    ///
+    /// Derivation: `docs/MATH.md`, section "Early stopping".
     pub fn observe(&mut self, epoch: usize, value: f64) -> Verdict {
         if value < self.best - self.min_delta {
             self.best = value;

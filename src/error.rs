@@ -25,6 +25,10 @@ pub enum Error {
         batch: usize,
         value: f64,
     },
+    /// The user pressed Ctrl-C (or the process got SIGTERM): training stopped before its next
+    /// batch and nothing partial was written. The text says what was kept and how to resume.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
     /// A model file that cannot be read or is not a kd-mlp model.
     #[error("model file {path}: {what}")]
     Model { path: PathBuf, what: String },

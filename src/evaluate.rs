@@ -60,6 +60,8 @@ fn run_chunks<F: Float>(
 }
 
 /// Mean loss and error of `mlp` on the samples `range` of `data`.
+///
+/// Derivation: `docs/MATH.md`, section "Determinism", "Evaluation in fixed 500-row chunks".
 pub fn evaluate<F: Float>(mlp: &Mlp<F>, data: &Dataset, range: Range<usize>) -> Evaluation {
     let samples = range.len();
     let mut i = range.start;

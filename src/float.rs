@@ -6,6 +6,8 @@
 use ndarray::NdFloat;
 
 /// `f32` or `f64`: ndarray's float bound plus what the engine needs to convert and store values.
+///
+/// Why f64 for the audit: `docs/MATH.md`, section "Gradient audit".
 pub trait Float: NdFloat + num_traits::FromPrimitive + Default {
     /// The safetensors dtype a tensor of this type is stored as.
     const DTYPE: safetensors::Dtype;

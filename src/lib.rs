@@ -13,9 +13,11 @@
 //! | [`data`] | the data set (images kept as `u8`), the MNIST folder, the validation split |
 //! | [`batch`] | gathering a shuffled batch into a float buffer (`x = pixel / 255`) |
 //! | [`float`] | the [`Float`] trait: `f32` to train fast, `f64` to audit gradients through the same code |
+//! | [`gradcheck`] | the gradient audit behind `kd-mlp gradcheck`: analytic against central finite differences, in f64, per parameter tensor |
 //! | [`matmul`] | `C = A·B` with column blocks spread over rayon, identical bytes for any thread count |
 //! | [`dense`] | the dense layer `y = x·W + b`: forward, backward, Glorot init |
 //! | [`activation`] | ReLU forward and backward |
+//! | [`interrupt`] | Ctrl-C and SIGTERM: a flag that training checks once per batch, so a run stops with nothing half-written |
 //! | [`loss`] | stable softmax, sparse cross-entropy and its fused gradient `(softmax(z) − onehot(y)) / B`; the distillation loss in both soft-target modes |
 //! | [`mlp`] | a stack of Dense+ReLU ending in logits, parameters in one flat buffer |
 //! | [`adam`] | Adam in the Keras form, one pass over the flat parameter buffer |
@@ -52,7 +54,9 @@ pub mod error;
 pub mod evaluate;
 pub mod experiment;
 pub mod float;
+pub mod gradcheck;
 pub mod idx;
+pub mod interrupt;
 pub mod loss;
 pub mod matmul;
 pub mod mlp;

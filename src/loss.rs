@@ -8,6 +8,8 @@ use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
 /// row maximum changes nothing mathematically and keeps `exp` from overflowing. Returns
 /// `(max z, log Σ_k exp(z_k − max z))`, whose sum is `log Σ_k exp(z_k)`, for the losses.
 ///
+/// Derivation: `docs/MATH.md`, section "Softmax and cross-entropy".
+///
 /// # Shapes
 /// `z: (C)`, `p: (C)`.
 pub fn softmax_row<F: Float>(z: ArrayView1<F>, mut p: ArrayViewMut1<F>) -> (F, F) {
@@ -28,6 +30,8 @@ pub fn softmax_row<F: Float>(z: ArrayView1<F>, mut p: ArrayViewMut1<F>) -> (F, F
 /// to cancellation. The sum is returned in f64 so that callers can add the sums of
 /// many batches without losing digits; divide by the row count for the mean.
 ///
+/// Derivation: `docs/MATH.md`, section "Softmax and cross-entropy".
+///
 /// # Shapes
 /// `z: (B, C)`, `labels: (B)`, `p: (B, C)` (overwritten with `softmax(z)`).
 pub fn softmax_cross_entropy<F: Float>(
@@ -46,6 +50,8 @@ pub fn softmax_cross_entropy<F: Float>(
 
 /// The fused gradient of the batch-mean cross-entropy with respect to the logits:
 /// `∂L/∂z[b, j] = (p[b, j] − [j = y_b]) / B`.
+///
+/// Derivation: `docs/MATH.md`, section "Softmax and cross-entropy".
 ///
 /// # Shapes
 /// `p: (B, C)`, `labels: (B)`, `dz: (B, C)` (overwritten).
@@ -101,6 +107,8 @@ mod tests {
 }
 
 /// Where the soft distributions of distillation come from.
+///
+/// Derivation: `docs/MATH.md`, section "Knowledge distillation".
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum,
 )]
@@ -126,6 +134,8 @@ impl std::fmt::Display for SoftTargetMode {
 
 /// The settings of the distillation loss
 /// `L = α·CE(y, softmax(z)) + (1 − α)·T²·KL(q ‖ softmax(·/T))`.
+///
+/// Derivation: `docs/MATH.md`, section "Knowledge distillation".
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Distillation {
     /// Weight of the hard-label term, in `[0, 1]`.

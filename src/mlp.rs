@@ -92,6 +92,8 @@ impl<F: Float> Mlp<F> {
     }
 
     /// A network with Glorot-uniform weights and zero biases, drawn from the seed's `Init` stream.
+    ///
+    /// Derivation: `docs/MATH.md`, section "Glorot uniform initialisation".
     pub fn glorot(sizes: &[usize], seed: u64) -> Result<Self, Error> {
         let mut mlp = Self::zeros(sizes)?;
         let mut rng = stream_rng(seed, Stream::Init);
@@ -148,6 +150,8 @@ impl<F: Float> Mlp<F> {
     /// `h_{l+1} = relu(h_l·W_l + b_l)`, the last `z = h·W + b` (logits, no activation).
     /// Returns the logits.
     ///
+    /// Derivation: `docs/MATH.md`, section "The network, end to end".
+    ///
     /// # Shapes
     /// `x: (B, inputs)` with `B <= ws.capacity()`; returns `(B, classes)`.
     pub fn forward<'w>(&self, x: ArrayView2<F>, ws: &'w mut Workspace<F>) -> ArrayView2<'w, F> {
@@ -174,6 +178,8 @@ impl<F: Float> Mlp<F> {
     /// [`Workspace::logit_grad_mut`], and writes `∂L/∂θ` into `grads` (laid out like the
     /// parameters). Layer by layer from the top: `dW = hᵀ·dz`, `db = Σ_rows dz`,
     /// `dh = dz·Wᵀ`, then through the ReLU `dz' = dh ⊙ [h > 0]`.
+    ///
+    /// Derivation: `docs/MATH.md`, section "The network, end to end".
     ///
     /// # Shapes
     /// `x: (B, inputs)` (the same batch as the forward pass), `grads: (param_count)`.

@@ -32,6 +32,8 @@ pub fn derive_seed(path: &[u64]) -> u64 {
 }
 
 /// A generator for `stream` of the model identified by `model_seed`.
+///
+/// Derivation: `docs/MATH.md`, section "Determinism".
 pub fn stream_rng(model_seed: u64, stream: Stream) -> ChaCha8Rng {
     let tag = match stream {
         Stream::Init => 1,

@@ -51,7 +51,8 @@ struct State<T> {
 
 /// Runs every node on `workers` threads; `run(i, finished)` computes job `i`'s output from its
 /// dependencies' outputs. Stops starting new jobs at the first error (jobs already running
-/// finish) and returns that error. Returns the outputs in node order.
+/// finish) and returns that error; a stop asked for through [`crate::interrupt`] counts as an
+/// error ([`Error::Interrupted`]). Returns the outputs in node order.
 pub fn run_graph<T, F>(
     nodes: &[Node],
     workers: usize,
@@ -95,6 +96,9 @@ where
                 let (job, inputs) = {
                     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
                     let job = loop {
+                        if s.error.is_none() && crate::interrupt::requested() {
+                            s.error = Some(Error::Interrupted("no new job was started".into()));
+                        }
                         if s.error.is_some() {
                             break None;
                         }

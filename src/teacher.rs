@@ -77,6 +77,8 @@ impl Teacher {
 
     /// The mean over members of `softmax(v_m / t)` for the samples `range`.
     ///
+    /// Derivation: `docs/MATH.md`, section "Knowledge distillation", "Ensemble teacher".
+    ///
     /// # Shapes
     /// returns `(range.len(), classes)`.
     pub fn mean_softmax(&self, data: &Dataset, range: Range<usize>, t: f32) -> Array2<f32> {
@@ -113,6 +115,8 @@ impl Teacher {
     }
 
     /// Soft targets `q` for every sample of `data` (row `i` is sample `i`) at temperature `t`.
+    ///
+    /// Derivation: `docs/MATH.md`, section "Knowledge distillation" ("Ensemble teacher" and the "probabilities" mode).
     pub fn soft_targets(&self, data: &Dataset, t: f64, mode: SoftTargetMode) -> SoftTargets {
         let t32 = t as f32;
         let all = 0..data.len();

@@ -14,6 +14,8 @@ const FTZ_DAZ: u32 = (1 << 15) | (1 << 6);
 
 /// Sets FTZ and DAZ on the calling thread (x86-64; a no-op elsewhere). Returns whether the flags
 /// are now set.
+///
+/// Derivation: `docs/MATH.md`, section "Determinism", "Flushing denormals: FTZ and DAZ".
 pub fn flush_denormals() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -50,6 +52,8 @@ pub fn denormals_flushed() -> bool {
 
 /// A rayon pool of `threads` workers (0: one per core) with denormals flushed on each worker.
 /// Run training inside `pool.install(..)` so that every thread that computes has the flags.
+///
+/// Derivation: `docs/MATH.md`, section "Determinism", "Flushing denormals: FTZ and DAZ".
 pub fn build_pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

@@ -233,7 +233,8 @@ impl<F: Float> Trainer<F> {
 
     /// One pass over `order` in batches (the last one shorter if need be), calling
     /// `on_batch(batch, batches)` after each step. Returns the mean loss, or where the loss
-    /// stopped being finite.
+    /// stopped being finite, or where a stop was asked for ([`crate::interrupt`], checked before
+    /// every step).
     pub fn epoch(
         &mut self,
         mlp: &mut Mlp<F>,
@@ -245,11 +246,19 @@ impl<F: Float> Trainer<F> {
         let batches = order.len().div_ceil(self.batch_size);
         let mut loss_sum = 0.0f64;
         for (b, indices) in order.chunks(self.batch_size).enumerate() {
+            if crate::interrupt::requested() {
+                return Err(Divergence {
+                    batch: b + 1,
+                    loss: f64::NAN,
+                    interrupted: true,
+                });
+            }
             let batch_loss = self.step(mlp, data, indices, objective);
             if !batch_loss.is_finite() {
                 return Err(Divergence {
                     batch: b + 1,
                     loss: batch_loss,
+                    interrupted: false,
                 });
             }
             loss_sum += batch_loss;
@@ -264,8 +273,10 @@ impl<F: Float> Trainer<F> {
 pub struct Divergence {
     /// 1-based batch of the epoch.
     pub batch: usize,
-    /// The batch's loss (NaN or infinite).
+    /// The batch's loss (NaN or infinite; NaN when interrupted).
     pub loss: f64,
+    /// The user asked to stop ([`crate::interrupt`]) before this batch ran: not a divergence.
+    pub interrupted: bool,
 }
 
 /// Trains `mlp` on `objective` until early stopping (or the epoch cap), then restores the best
@@ -276,7 +287,10 @@ pub struct Divergence {
 /// same bits in any pool.
 ///
 /// A NaN or infinite loss stops training with [`Error::Diverged`], the model restored to the best
-/// epoch so far (or to its initial weights).
+/// epoch so far (or to its initial weights). So does a stop asked for through
+/// [`crate::interrupt`] (Ctrl-C), checked before every batch, with [`Error::Interrupted`].
+///
+/// Derivation: `docs/MATH.md`, section "Early stopping" (and "Determinism" for the denormal flush).
 pub fn train<F: Float>(
     mlp: &mut Mlp<F>,
     data: &Dataset,
@@ -333,7 +347,17 @@ pub fn train<F: Float>(
         };
         let train_loss = match trainer.epoch(mlp, data, &order, objective, &mut on_batch) {
             Ok(loss) => loss,
-            Err(Divergence { batch, loss }) => {
+            Err(Divergence {
+                batch,
+                interrupted: true,
+                ..
+            }) => {
+                mlp.params_mut().copy_from_slice(&best_params);
+                return Err(Error::Interrupted(format!(
+                    "training of {name} stopped before epoch {epoch}, batch {batch}; nothing of it was saved"
+                )));
+            }
+            Err(Divergence { batch, loss, .. }) => {
                 mlp.params_mut().copy_from_slice(&best_params);
                 return Err(Error::Diverged {
                     model: name.to_string(),

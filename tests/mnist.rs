@@ -82,9 +82,22 @@ fn student_784_100_10_reaches_the_reference_error() {
     );
 }
 
+/// Patience-2 early stopping is noisy for the teacher (a reference framework on this protocol
+/// saw one stop at epoch 4 with 2.8 %; ours ranged over 1.97–2.87 % in the 10-repetition study),
+/// so one seed says little: five seeds, whose mean must reach the reference, none far off.
 #[test]
 fn teacher_784_500_400_300_200_100_10_reaches_the_reference_error() {
-    let (error, report) = train_to_early_stop(&[500, 400, 300, 200, 100], 1);
-    assert!(report.stopped_early);
-    assert!(error <= 0.025, "teacher test error {error}");
+    let errors: Vec<f64> = (1..=5)
+        .map(|seed| {
+            let (error, report) = train_to_early_stop(&[500, 400, 300, 200, 100], seed);
+            assert!(report.stopped_early, "seed {seed} ran to the epoch cap");
+            assert!(error <= 0.032, "seed {seed}: teacher test error {error}");
+            error
+        })
+        .collect();
+    let mean = errors.iter().sum::<f64>() / errors.len() as f64;
+    assert!(
+        mean <= 0.025,
+        "mean teacher test error {mean} over seeds 1 to 5: {errors:?}"
+    );
 }

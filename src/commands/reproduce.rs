@@ -159,6 +159,13 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         &on_event,
     );
     bar.finish_and_clear();
+    if let Err(Error::Interrupted(_)) = result {
+        let saved = store.all_records()?.len();
+        return Err(Error::Interrupted(format!(
+            "{saved} models are saved in {}; run the same command again to resume",
+            args.out.display()
+        )));
+    }
     let records = result?;
     let wall = started.elapsed().as_secs_f64();
 

@@ -48,12 +48,10 @@ pub struct RunRecord {
     pub model: PathBuf,
 }
 
-/// Creates the folder of `out` if need be, so a bad path fails before training.
+/// Creates the folder of `out` if need be and checks that it takes a write, so a bad path or a
+/// full disk fails before training.
 pub fn prepare_out(out: &Path) -> Result<(), Error> {
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    Ok(())
+    checkpoint::check_writable(out)
 }
 
 /// What a `train` or `distill` run needs to know to save and report its model.

@@ -70,3 +70,85 @@ pub fn write_synthetic(dir: &Path, side: usize, train: usize, test: usize) {
     std::fs::write(dir.join("t10k-images-idx3-ubyte"), test_images).unwrap();
     std::fs::write(dir.join("t10k-labels-idx1-ubyte"), test_labels).unwrap();
 }
+
+/// The arguments of a small `reproduce` run on `data` into `out`: `reps` repetitions, an
+/// ensemble of 2, teacher 32-16 and student 8 hidden units, both modes at T = 2 and two alphas,
+/// at most 3 epochs per model; `extra` is appended.
+pub fn small_study_args(
+    data: &Path,
+    out: &Path,
+    threads: &str,
+    reps: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--threads",
+        threads,
+        "reproduce",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--reps",
+        reps,
+        "--ensemble-size",
+        "2",
+        "--teacher-arch",
+        "32,16",
+        "--student-arch",
+        "8",
+        "--epochs-max",
+        "3",
+        "--alphas",
+        "0.1,0.5",
+        "--temperatures",
+        "2",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// The record files under `out/records` (only `*.json`, as the results store reads them).
+pub fn record_files(out: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![out.join("records")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "json") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Every record of a results folder with its timings removed, by key: what two runs of the
+/// same protocol must agree on.
+pub fn study_records_without_timings(
+    out: &Path,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let mut records = std::collections::BTreeMap::new();
+    for path in record_files(out) {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        v["train_seconds"] = 0.into();
+        v["wall_seconds"] = 0.into();
+        for e in v["epochs"].as_array_mut().unwrap() {
+            for k in ["seconds", "samples_per_s", "val_seconds"] {
+                e[k] = 0.into();
+            }
+        }
+        records.insert(v["key"].as_str().unwrap().to_string(), v);
+    }
+    records
+}
