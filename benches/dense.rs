@@ -43,14 +43,14 @@ fn dense(c: &mut Criterion) {
             let id = format!("{i}x{o}_batch{batch}");
             group.throughput(Throughput::Elements(2 * mac));
             group.bench_function(BenchmarkId::new("forward", &id), |bench| {
-                bench.iter(|| {
-                    pool.install(|| dense_forward(x.view(), w.view(), b.view(), y.view_mut()))
+                pool.install(|| {
+                    bench.iter(|| dense_forward(x.view(), w.view(), b.view(), y.view_mut()))
                 })
             });
             group.throughput(Throughput::Elements(if first { 2 * mac } else { 4 * mac }));
             group.bench_function(BenchmarkId::new("backward", &id), |bench| {
-                bench.iter(|| {
-                    pool.install(|| {
+                pool.install(|| {
+                    bench.iter(|| {
                         let dx = if first { None } else { Some(dx.view_mut()) };
                         dense_backward(
                             x.view(),
