@@ -40,6 +40,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     // The long-running commands stop cleanly on Ctrl-C; `report` and `eval` keep the default
     // (end at once), as they write nothing that a later run trusts half-done.
@@ -72,5 +73,16 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`kd-mlp report DIR | head`) makes
+/// `println!` panic with a backtrace. Restoring the default action ends the process quietly
+/// instead, as other command-line tools do.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_DFL at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
