@@ -4,12 +4,13 @@
 
 mod common;
 
-use common::{assert_clean_failure, kd_mlp, stderr, write_synthetic};
-use std::collections::BTreeMap;
+use common::{
+    assert_clean_failure, kd_mlp, small_study_args, stderr, study_records_without_timings,
+    write_synthetic,
+};
 use std::path::Path;
 
-/// A tiny study: 2 repetitions, an ensemble of 2, teacher 64-32-16-10, student 64-8-10, both
-/// modes at one (T, α) plus a second α, at most 3 epochs per model.
+/// A tiny study (see `small_study_args`) run by the binary.
 fn reproduce(
     data: &Path,
     out: &Path,
@@ -17,57 +18,8 @@ fn reproduce(
     reps: &str,
     extra: &[&str],
 ) -> std::process::Output {
-    let mut args = vec![
-        "--threads",
-        threads,
-        "reproduce",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--reps",
-        reps,
-        "--ensemble-size",
-        "2",
-        "--teacher-arch",
-        "32,16",
-        "--student-arch",
-        "8",
-        "--epochs-max",
-        "3",
-        "--alphas",
-        "0.1,0.5",
-        "--temperatures",
-        "2",
-    ];
-    args.extend_from_slice(extra);
-    kd_mlp(&args)
-}
-
-/// Every record of a results folder with its timings removed, by key.
-fn records_without_timings(out: &Path) -> BTreeMap<String, serde_json::Value> {
-    let mut records = BTreeMap::new();
-    let mut stack = vec![out.join("records")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let mut v: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            v["train_seconds"] = 0.into();
-            v["wall_seconds"] = 0.into();
-            for e in v["epochs"].as_array_mut().unwrap() {
-                for k in ["seconds", "samples_per_s", "val_seconds"] {
-                    e[k] = 0.into();
-                }
-            }
-            records.insert(v["key"].as_str().unwrap().to_string(), v);
-        }
-    }
-    records
+    let args = small_study_args(data, out, threads, reps, extra);
+    kd_mlp(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 #[test]
@@ -81,7 +33,10 @@ fn same_records_for_one_and_two_threads_and_a_full_report() {
     assert!(out.status.success(), "{}", stderr(&out));
     let out = reproduce(&data, &two, "2", "2", &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let (a, b) = (records_without_timings(&one), records_without_timings(&two));
+    let (a, b) = (
+        study_records_without_timings(&one),
+        study_records_without_timings(&two),
+    );
     // per repetition: teacher, 2 members, ensemble, independent, 2 sources × 2 modes × 2 alphas
     assert_eq!(a.len(), 2 * (1 + 2 + 1 + 1 + 8));
     assert_eq!(a, b, "records differ between 1 and 2 threads");
@@ -120,7 +75,7 @@ fn resumes_after_losing_records_and_names_a_corrupt_one() {
     let out_dir = tmp.path().join("study");
     let out = reproduce(&data, &out_dir, "2", "2", &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let complete = records_without_timings(&out_dir);
+    let complete = study_records_without_timings(&out_dir);
 
     // as if killed mid-run: the teacher of repetition 1 and some students never finished
     for key in [
@@ -133,7 +88,7 @@ fn resumes_after_losing_records_and_names_a_corrupt_one() {
     let kept = std::fs::read(out_dir.join("records/rep00/teacher.json")).unwrap();
     let out = reproduce(&data, &out_dir, "2", "2", &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(records_without_timings(&out_dir), complete);
+    assert_eq!(study_records_without_timings(&out_dir), complete);
     // what was done is not redone: the record of a finished model is untouched, timings and all
     assert_eq!(
         std::fs::read(out_dir.join("records/rep00/teacher.json")).unwrap(),
@@ -154,12 +109,12 @@ fn bad_input_is_refused_and_the_folder_kept() {
     let out_dir = tmp.path().join("study");
     let out = reproduce(&data, &out_dir, "2", "1", &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let before = records_without_timings(&out_dir);
+    let before = study_records_without_timings(&out_dir);
 
     // a different protocol in the same folder: refused, nothing overwritten
     let out = reproduce(&data, &out_dir, "2", "1", &["--seed", "77"]);
     assert_clean_failure(&out, "different protocol");
-    assert_eq!(records_without_timings(&out_dir), before);
+    assert_eq!(study_records_without_timings(&out_dir), before);
 
     let d = data.to_str().unwrap();
     let o = out_dir.to_str().unwrap();
@@ -276,13 +231,13 @@ fn shards_merge_into_the_unsharded_report() {
         shard_dirs.push(dir);
     }
     // shard 1 of 2 trains repetitions 0 and 2, shard 2 repetition 1
-    let first = records_without_timings(&shard_dirs[0]);
+    let first = study_records_without_timings(&shard_dirs[0]);
     assert!(first
         .keys()
         .all(|k| k.starts_with("rep00") || k.starts_with("rep02")));
     let mut union = first;
-    union.extend(records_without_timings(&shard_dirs[1]));
-    assert_eq!(union, records_without_timings(&whole));
+    union.extend(study_records_without_timings(&shard_dirs[1]));
+    assert_eq!(union, study_records_without_timings(&whole));
 
     let merged = tmp.path().join("merged");
     let (a, b) = (
