@@ -94,16 +94,22 @@ pub fn save<F: Float>(mlp: &Mlp<F>, path: &Path, extra: &[(&str, String)]) -> Re
     write_atomically(path, &bytes)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+/// `.NAME.TAG-PID` beside `path`: a scratch file in the same folder (so a rename is atomic),
+/// hidden, and unique to this process.
+fn hidden_sibling(path: &Path, tag: &str) -> Result<std::path::PathBuf, Error> {
     let file_name = path
         .file_name()
         .ok_or_else(|| Error::Config(format!("{} is not a file path", path.display())))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}",
+    Ok(path.with_file_name(format!(
+        ".{}.{tag}-{}",
         file_name.to_string_lossy(),
         std::process::id()
-    ));
+    )))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let tmp = hidden_sibling(path, "tmp")?;
     std::fs::write(&tmp, bytes).map_err(|e| {
         // A full disk leaves a partial temporary file: remove it (nothing reads it anyway).
         let _ = std::fs::remove_file(&tmp);
@@ -247,14 +253,7 @@ pub fn check_writable(path: &Path) -> Result<(), Error> {
             path.display()
         )));
     }
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| Error::Config(format!("{} is not a file path", path.display())))?;
-    let probe = path.with_file_name(format!(
-        ".{}.write-test-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
+    let probe = hidden_sibling(path, "write-test")?;
     let written = std::fs::write(&probe, b"kd-mlp write test");
     let _ = std::fs::remove_file(&probe);
     written.map_err(|e| Error::io(&probe, e))
