@@ -167,6 +167,7 @@ pub fn from_safetensors<F: Float>(
     // trusted once the file is seen to hold that many values (the safetensors reader checked
     // that each tensor's bytes lie inside the file), so a forged 'sizes' cannot make us
     // allocate more than the file's length justifies.
+    let mut views = Vec::with_capacity(2 * layers);
     for l in 0..layers {
         for (name, shape) in [
             (weight_name(l), vec![sizes[l], sizes[l + 1]]),
@@ -187,30 +188,18 @@ pub fn from_safetensors<F: Float>(
                     view.dtype()
                 )));
             }
+            views.push((name, view));
         }
     }
+    // Every tensor is checked: only now allocate, and fill layer by layer in the same order.
     let mut mlp = Mlp::<F>::zeros(&sizes).map_err(|e| bad(e.to_string()))?;
     let layer_sizes = mlp.sizes().to_vec();
+    let mut views = views.into_iter();
     for l in 0..mlp.layers() {
         let (mut w, mut b) = layer_view_mut(&layer_sizes, mlp.params_mut(), l);
-        for (name, shape, dest) in [
-            (
-                weight_name(l),
-                vec![sizes[l], sizes[l + 1]],
-                w.as_slice_mut(),
-            ),
-            (bias_name(l), vec![sizes[l + 1]], b.as_slice_mut()),
-        ] {
+        for dest in [w.as_slice_mut(), b.as_slice_mut()] {
             let dest = dest.expect("layer views into the flat buffer are contiguous");
-            let view = file
-                .tensor(&name)
-                .map_err(|_| bad(format!("tensor {name} is missing")))?;
-            if view.shape() != shape.as_slice() {
-                return Err(bad(format!(
-                    "tensor {name} has shape {:?}, the sizes say {shape:?}",
-                    view.shape()
-                )));
-            }
+            let (name, view) = views.next().expect("one checked view per tensor");
             read_values(view.dtype(), view.data(), dest)
                 .map_err(|what| bad(format!("tensor {name}: {what}")))?;
         }
