@@ -11,6 +11,7 @@ use kd_mlp::loss::{
     cross_entropy_backward, distillation_loss, softmax_cross_entropy, Distillation, SoftTargetMode,
 };
 use kd_mlp::mlp::param_count;
+use kd_mlp::stagger::Staggered;
 use kd_mlp::threads::build_pool;
 use ndarray::Array2;
 
@@ -43,7 +44,11 @@ fn adam(c: &mut Criterion) {
     let pool = build_pool(1).expect("a one-thread pool");
     let n = param_count(&TEACHER);
     let mut params = vec![0.01f32; n];
-    let grads: Vec<f32> = (0..n).map(|i| ((i % 17) as f32 - 8.0) * 1e-4).collect();
+    // The gradient in page slot 1, as the trainer places it (see kd_mlp::stagger).
+    let mut grads = Staggered::<f32>::zeros(n, 1);
+    for (i, g) in grads.iter_mut().enumerate() {
+        *g = ((i % 17) as f32 - 8.0) * 1e-4;
+    }
     let mut opt = Adam::new(n, AdamConfig::default());
     let mut group = c.benchmark_group("adam_1thread");
     group.throughput(Throughput::Elements(n as u64));

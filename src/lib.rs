@@ -32,6 +32,7 @@
 //! | [`rng`] | seeded, portable random streams derived from (seed, purpose) |
 //! | [`scheduler`] | a graph of jobs on a fixed number of worker threads, each in its own one-thread pool |
 //! | [`simd_gemm`] | hand-written AVX-512 products for the training step's shapes |
+//! | [`stagger`] | big buffers placed at different offsets in a page, so Adam's loads do not wait on unrelated stores |
 //! | [`speed`] | deployment size and inference time per sample, at batch 1 and 1000 |
 //! | [`stats`] | mean, sd, confidence intervals, paired and Welch t-tests |
 //! | [`threads`] | the rayon pool, with denormals flushed to zero on every worker |
@@ -89,6 +90,7 @@ pub mod rng;
 pub mod scheduler;
 pub mod simd_gemm;
 pub mod speed;
+pub mod stagger;
 pub mod stats;
 pub mod teacher;
 pub mod threads;

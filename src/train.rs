@@ -10,6 +10,7 @@ use crate::evaluate::evaluate;
 use crate::loss::{cross_entropy_backward, distillation_loss, softmax_cross_entropy, Distillation};
 use crate::mlp::{Mlp, Workspace};
 use crate::rng::{stream_rng, Stream};
+use crate::stagger::Staggered;
 use crate::teacher::SoftTargets;
 use crate::threads::flush_denormals;
 use crate::Float;
@@ -168,7 +169,8 @@ pub struct Trainer<F> {
     /// The batch's soft targets (distillation only).
     q: Array2<F>,
     ws: Workspace<F>,
-    grads: Vec<F>,
+    /// In page slot 1, apart from the parameters and Adam's moments ([`crate::stagger`]).
+    grads: Staggered<F>,
     adam: Adam<F>,
 }
 
@@ -183,7 +185,7 @@ impl<F: Float> Trainer<F> {
             labels: vec![0; batch_size],
             q: Array2::zeros((batch_size, mlp.classes())),
             ws: Workspace::new(mlp.sizes(), batch_size),
-            grads: vec![F::zero(); mlp.params().len()],
+            grads: Staggered::zeros(mlp.params().len(), 1),
             adam: Adam::new(mlp.params().len(), adam),
         }
     }
