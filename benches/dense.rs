@@ -1,6 +1,9 @@
 //! The dense layer's forward `y = x·W + b` and backward (`dW`, `db`, `dX`) at every layer shape
-//! of the teacher and the student, batch 32 (training) and 256, on one thread. Throughput is in
+//! of the teacher and the student: batch 32 (training) and 256 on one thread, and batch 32 on
+//! all threads (the products' columns split over the pool, as in training). Throughput is in
 //! FLOP: forward 2·B·I·O, backward 4·B·I·O (2·B·I·O for the first layer, which needs no `dX`).
+//! These are the GEMM ceilings of docs/PERFORMANCE.md: each product runs again and again on the
+//! same operands, so they sit in cache, which a training step cannot count on.
 
 mod common;
 
@@ -12,7 +15,19 @@ use ndarray::{Array1, Array2};
 use std::time::Duration;
 
 fn dense(c: &mut Criterion) {
-    let pool = build_pool(1).expect("a one-thread pool");
+    let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut runs = vec![(1, vec![32usize, 256])];
+    if all > 1 {
+        runs.push((all, vec![32]));
+    }
+    for (threads, batches) in runs {
+        dense_on(c, threads, &batches);
+    }
+}
+
+/// Forward and backward at every shape, for each batch size, on a pool of `threads`.
+fn dense_on(c: &mut Criterion, threads: usize, batches: &[usize]) {
+    let pool = build_pool(threads).expect("a thread pool");
     let mut shapes: Vec<(usize, usize, bool)> = Vec::new();
     for sizes in [&TEACHER[..], &STUDENT[..]] {
         for (l, io) in sizes.windows(2).enumerate() {
@@ -21,11 +36,11 @@ fn dense(c: &mut Criterion) {
             }
         }
     }
-    let mut group = c.benchmark_group("dense_1thread");
+    let mut group = c.benchmark_group(format!("dense_{threads}thread"));
     group
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    for batch in [32usize, 256] {
+    for &batch in batches {
         for &(i, o, first) in &shapes {
             let x = Array2::from_shape_fn((batch, i), |(r, k)| ((r * 7 + k * 3) % 11) as f32 * 0.1);
             let w =
