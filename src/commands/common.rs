@@ -10,6 +10,37 @@ use kd_mlp::train::{TrainConfig, TrainEvent};
 use kd_mlp::Error;
 use std::path::{Path, PathBuf};
 
+/// What names one model and its output, shared by `train` and `distill`.
+#[derive(Args, Debug, Clone)]
+pub struct ModelFlags {
+    /// Hidden layer widths, e.g. 100 (the student) or 500,400,300,200,100 (the teacher).
+    #[arg(long, default_value = "100")]
+    pub arch: String,
+    /// Seed of the initial weights and the batch order.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Where to save the model (safetensors). Default: results/train/arch-ARCH-seed-SEED.safetensors,
+    /// or for distill results/distill/arch-ARCH-seed-SEED-MODE-TT-aALPHA.safetensors.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object with the whole record on stdout instead of the epoch lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ModelFlags {
+    /// `--out`, or `results/COMMAND/arch-ARCH-seed-SEED{suffix}.safetensors`.
+    pub fn out_or_default(&self, command: &str, suffix: &str) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| {
+            PathBuf::from(format!(
+                "results/{command}/arch-{}-seed-{}{suffix}.safetensors",
+                self.arch.replace(',', "-"),
+                self.seed
+            ))
+        })
+    }
+}
+
 /// The data folder and the training settings, shared by `train`, `distill` and `reproduce`.
 #[derive(Args, Debug, Clone)]
 pub struct TrainingFlags {
@@ -141,4 +172,35 @@ pub fn epoch_bar(print_epochs: bool) -> (ProgressBar, impl FnMut(TrainEvent<'_>)
         }
     };
     (bar, on_event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_model_paths_name_the_settings() {
+        let flags = ModelFlags {
+            arch: "500,400".into(),
+            seed: 7,
+            out: None,
+            json: false,
+        };
+        assert_eq!(
+            flags.out_or_default("distill", "-logits-T4-a0.5"),
+            PathBuf::from("results/distill/arch-500-400-seed-7-logits-T4-a0.5.safetensors")
+        );
+        assert_eq!(
+            flags.out_or_default("train", ""),
+            PathBuf::from("results/train/arch-500-400-seed-7.safetensors")
+        );
+        let given = ModelFlags {
+            out: Some("m.safetensors".into()),
+            ..flags
+        };
+        assert_eq!(
+            given.out_or_default("train", ""),
+            PathBuf::from("m.safetensors")
+        );
+    }
 }

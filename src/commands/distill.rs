@@ -1,7 +1,7 @@
 //! `kd-mlp distill`: one student distilled from a saved teacher or an ensemble of saved models.
 
 use super::common::{
-    check_model_fits, epoch_bar, load_data, network_sizes, sizes_text, TrainingFlags,
+    check_model_fits, epoch_bar, load_data, network_sizes, sizes_text, ModelFlags, TrainingFlags,
 };
 use super::train::{finish, prepare_out, RunOutput};
 use clap::Args;
@@ -28,36 +28,23 @@ pub struct DistillArgs {
     /// logits: Hinton's distillation; probabilities: the paper-literal softmax of probabilities.
     #[arg(long = "soft-targets", value_enum, default_value_t = SoftTargetMode::Logits)]
     pub soft_targets: SoftTargetMode,
-    /// Hidden layer widths of the student.
-    #[arg(long, default_value = "100")]
-    pub arch: String,
-    /// Seed of the student's initial weights and batch order.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Where to save the student. Default: results/distill/arch-ARCH-seed-SEED-MODE-T-alpha.safetensors
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Print one JSON object with the whole record on stdout instead of the epoch lines.
-    #[arg(long)]
-    pub json: bool,
+    // the student: --arch, --seed, --out, --json
+    #[command(flatten)]
+    pub model: ModelFlags,
     #[command(flatten)]
     pub training: TrainingFlags,
 }
 
 pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
     let loss = Distillation::new(args.alpha, args.temperature, args.soft_targets)?;
-    let hidden = parse_hidden(&args.arch)?;
-    let cfg = args.training.config(args.seed)?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "results/distill/arch-{}-seed-{}-{}-T{}-a{}.safetensors",
-            args.arch.replace(',', "-"),
-            args.seed,
-            args.soft_targets,
-            args.temperature,
-            args.alpha
-        ))
-    });
+    let model = &args.model;
+    let hidden = parse_hidden(&model.arch)?;
+    let cfg = args.training.config(model.seed)?;
+    let suffix = format!(
+        "-{}-T{}-a{}",
+        args.soft_targets, args.temperature, args.alpha
+    );
+    let out = model.out_or_default("distill", &suffix);
     prepare_out(&out)?;
     let members = args
         .teacher
@@ -76,7 +63,7 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
         train: train_range,
         validation,
     };
-    if !args.json {
+    if !model.json {
         let val = teacher.evaluate(&mnist.train, split.validation.clone());
         println!(
             "teacher: {} model(s), validation error {:.2}%; soft targets: {} at T = {}, alpha = {}",
@@ -88,7 +75,7 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
         );
     }
     let targets = teacher.soft_targets(&mnist.train, args.temperature, args.soft_targets);
-    if !args.json {
+    if !model.json {
         println!(
             "soft targets: mean entropy {:.3} nats (uniform: {:.3}); distilling {} on {} samples, {threads} threads",
             targets.mean_entropy(),
@@ -97,13 +84,13 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
             split.train.len()
         );
     }
-    let mut mlp = Mlp::<f32>::glorot(&sizes, args.seed)?;
+    let mut mlp = Mlp::<f32>::glorot(&sizes, model.seed)?;
     let objective = Objective::Distill {
         targets: &targets,
         loss,
     };
-    let name = format!("student {} seed {}", sizes_text(&sizes), args.seed);
-    let (bar, mut on_event) = epoch_bar(!args.json);
+    let name = format!("student {} seed {}", sizes_text(&sizes), model.seed);
+    let (bar, mut on_event) = epoch_bar(!model.json);
     let report = train(
         &mut mlp,
         &mnist.train,
@@ -115,11 +102,11 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
     );
     bar.finish_and_clear();
     let run = RunOutput {
-        seed: args.seed,
+        seed: model.seed,
         monitor: cfg.monitor,
         threads,
         out: &out,
-        json: args.json,
+        json: model.json,
         metadata: vec![
             ("alpha", args.alpha.to_string()),
             ("temperature", args.temperature.to_string()),

@@ -1,6 +1,6 @@
 //! `kd-mlp train`: one network on hard labels, to early stop.
 
-use super::common::{epoch_bar, load_data, network_sizes, sizes_text, TrainingFlags};
+use super::common::{epoch_bar, load_data, network_sizes, sizes_text, ModelFlags, TrainingFlags};
 use clap::Args;
 use kd_mlp::checkpoint;
 use kd_mlp::data::validation_split;
@@ -15,18 +15,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct TrainArgs {
-    /// Hidden layer widths, e.g. 100 (the student) or 500,400,300,200,100 (the teacher).
-    #[arg(long, default_value = "100")]
-    pub arch: String,
-    /// Seed of the initial weights and the batch order.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Where to save the model (safetensors). Default: results/train/arch-ARCH-seed-SEED.safetensors
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Print one JSON object with the whole record on stdout instead of the epoch lines.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelFlags,
     #[command(flatten)]
     pub training: TrainingFlags,
 }
@@ -121,26 +111,21 @@ pub fn finish(
 }
 
 pub fn run(args: TrainArgs, threads: usize) -> Result<(), Error> {
-    let hidden = parse_hidden(&args.arch)?;
-    let cfg = args.training.config(args.seed)?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "results/train/arch-{}-seed-{}.safetensors",
-            args.arch.replace(',', "-"),
-            args.seed
-        ))
-    });
+    let model = &args.model;
+    let hidden = parse_hidden(&model.arch)?;
+    let cfg = args.training.config(model.seed)?;
+    let out = model.out_or_default("train", "");
     prepare_out(&out)?;
     let mnist = load_data(&args.training.data)?;
     let sizes = network_sizes(&mnist.train, &hidden);
-    let mut mlp = Mlp::<f32>::glorot(&sizes, args.seed)?;
+    let mut mlp = Mlp::<f32>::glorot(&sizes, model.seed)?;
     let (train_range, validation) =
         validation_split(mnist.train.len(), args.training.validation_fraction);
     let split = Split {
         train: train_range,
         validation,
     };
-    if !args.json {
+    if !model.json {
         println!(
             "training {} ({} parameters) on {} samples, validating on {}, {threads} threads",
             sizes_text(&sizes),
@@ -149,8 +134,8 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<(), Error> {
             split.validation.len()
         );
     }
-    let name = format!("{} seed {}", sizes_text(&sizes), args.seed);
-    let (bar, mut on_event) = epoch_bar(!args.json);
+    let name = format!("{} seed {}", sizes_text(&sizes), model.seed);
+    let (bar, mut on_event) = epoch_bar(!model.json);
     let report = train(
         &mut mlp,
         &mnist.train,
@@ -162,11 +147,11 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<(), Error> {
     );
     bar.finish_and_clear();
     let run = RunOutput {
-        seed: args.seed,
+        seed: model.seed,
         monitor: cfg.monitor,
         threads,
         out: &out,
-        json: args.json,
+        json: model.json,
         metadata: Vec::new(),
     };
     finish(&mlp, &mnist.test, report?, run)
