@@ -68,7 +68,7 @@ fn block_product<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayViewM
 fn try_simd_product<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayViewMut2<F>) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        use crate::simd_gemm::{available, gemm_nn, gemm_nt, Operand};
+        use crate::simd_gemm::{available, gemm_nn, gemm_nt, Operand, Output};
         if std::any::TypeId::of::<F>() != std::any::TypeId::of::<f32>() || !available() {
             return false;
         }
@@ -76,36 +76,47 @@ fn try_simd_product<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayVi
         let n = b.ncols();
         let [a_rs, a_cs] = [a.strides()[0], a.strides()[1]];
         let [b_rs, b_cs] = [b.strides()[0], b.strides()[1]];
-        let c_rs = c.strides()[0];
         if c.strides()[1] != 1 || m == 0 || n == 0 || k == 0 {
             return false;
         }
         // The casts below are the identity: F is f32, checked above.
-        let (a_ptr, b_ptr, c_ptr) = (
-            a.as_ptr() as *const f32,
-            b.as_ptr() as *const f32,
-            c.as_mut_ptr() as *mut f32,
-        );
+        let operand = |ptr: *const F, row_stride, col_stride| Operand {
+            ptr: ptr as *const f32,
+            row_stride,
+            col_stride,
+        };
+        let out = Output {
+            ptr: c.as_mut_ptr() as *mut f32,
+            row_stride: c.strides()[0],
+        };
         if b_cs == 1 && (m <= SMALL || k <= SMALL) {
-            let a_op = Operand {
-                ptr: a_ptr,
-                row_stride: a_rs,
-                col_stride: a_cs,
-            };
-            let b_op = Operand {
-                ptr: b_ptr,
-                row_stride: b_rs,
-                col_stride: 1,
-            };
             // SAFETY: AVX-512F is available; the views describe valid (M, K), (K, N) and (M, N)
             // matrices with these strides, and `c` is a distinct mutable view.
-            unsafe { gemm_nn(m, k, n, a_op, b_op, c_ptr, c_rs) };
+            unsafe {
+                gemm_nn(
+                    m,
+                    k,
+                    n,
+                    operand(a.as_ptr(), a_rs, a_cs),
+                    operand(b.as_ptr(), b_rs, 1),
+                    out,
+                )
+            };
             return true;
         }
         if b_rs == 1 && a_cs == 1 && m <= SMALL {
-            // b is the transpose of a matrix with contiguous rows of length K, b_cs apart.
+            // b is the transpose of a stored (N, K) matrix with contiguous rows, b_cs apart.
             // SAFETY: as above.
-            unsafe { gemm_nt(m, k, n, a_ptr, a_rs, b_ptr, b_cs, c_ptr, c_rs) };
+            unsafe {
+                gemm_nt(
+                    m,
+                    k,
+                    n,
+                    operand(a.as_ptr(), a_rs, 1),
+                    operand(b.as_ptr(), b_cs, 1),
+                    out,
+                )
+            };
             return true;
         }
     }

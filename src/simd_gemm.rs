@@ -46,26 +46,24 @@ pub struct Operand {
     pub col_stride: isize,
 }
 
+/// The result matrix `C`: a pointer and its row stride in elements (its columns are contiguous).
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub ptr: *mut f32,
+    pub row_stride: isize,
+}
+
 /// `C = A·B`.
 ///
 /// # Shapes
-/// `A: (M, K)` any strides, `B: (K, N)` with unit column stride, `C: (M, N)` with unit column
-/// stride (`c_row_stride` between rows).
+/// `A: (M, K)` any strides, `B: (K, N)` with unit column stride, `C: (M, N)`.
 ///
 /// # Safety
 /// The CPU must support AVX-512F ([`available`]); the pointers and strides must describe valid
 /// matrices of these shapes, `C` not overlapping `A` or `B`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-pub unsafe fn gemm_nn(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: Operand,
-    b: Operand,
-    c: *mut f32,
-    c_row_stride: isize,
-) {
+pub unsafe fn gemm_nn(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: Output) {
     const MR: usize = 8;
     let mut j = 0;
     while j < n {
@@ -73,11 +71,11 @@ pub unsafe fn gemm_nn(
         let masks = lane_masks(width);
         let mut i = 0;
         while i + MR <= m {
-            tile_nn::<MR>(i, j, k, masks, a, b, c, c_row_stride);
+            tile_nn::<MR>(i, j, k, masks, a, b, c);
             i += MR;
         }
         while i < m {
-            tile_nn::<1>(i, j, k, masks, a, b, c, c_row_stride);
+            tile_nn::<1>(i, j, k, masks, a, b, c);
             i += 1;
         }
         j += 32;
@@ -100,7 +98,6 @@ fn lane_masks(width: usize) -> [u16; 2] {
 /// One `R`-row × 32-column tile of `C = A·B`, starting at row `i`, column `j`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
 unsafe fn tile_nn<const R: usize>(
     i: usize,
     j: usize,
@@ -108,8 +105,7 @@ unsafe fn tile_nn<const R: usize>(
     masks: [u16; 2],
     a: Operand,
     b: Operand,
-    c: *mut f32,
-    c_row_stride: isize,
+    c: Output,
 ) {
     let mut acc = [[_mm512_setzero_ps(); 2]; R];
     let a_base = a.ptr.offset(i as isize * a.row_stride);
@@ -129,7 +125,7 @@ unsafe fn tile_nn<const R: usize>(
         b_row = b_row.offset(b.row_stride);
     }
     for (r, acc_r) in acc.iter().enumerate() {
-        let out = c.offset((i + r) as isize * c_row_stride).add(j);
+        let out = c.ptr.offset((i + r) as isize * c.row_stride).add(j);
         _mm512_mask_storeu_ps(out, masks[0], acc_r[0]);
         if masks[1] != 0 {
             _mm512_mask_storeu_ps(out.add(16), masks[1], acc_r[1]);
@@ -140,51 +136,27 @@ unsafe fn tile_nn<const R: usize>(
 /// `C = A·Bᵀ`: `C[i, j] = Σ_k A[i, k]·B[j, k]`.
 ///
 /// # Shapes
-/// `A: (M, K)` and `B: (N, K)` with contiguous rows (`a_row_stride`, `b_row_stride` between
-/// rows), `C: (M, N)` with unit column stride.
+/// `A: (M, K)` and `B: (N, K)`, both with unit column stride (contiguous rows), `C: (M, N)`.
 ///
 /// # Safety
 /// As for [`gemm_nn`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn gemm_nt(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: *const f32,
-    a_row_stride: isize,
-    b: *const f32,
-    b_row_stride: isize,
-    c: *mut f32,
-    c_row_stride: isize,
-) {
+pub unsafe fn gemm_nt(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: Output) {
+    debug_assert!(a.col_stride == 1 && b.col_stride == 1);
     let mut i = 0;
     while i < m {
         let rows = (m - i).min(4);
         let mut j = 0;
         while j < n {
             let cols = (n - j).min(4);
-            match (rows, cols) {
-                (4, 4) => {
-                    tile_nt::<4, 4>(i, j, k, a, a_row_stride, b, b_row_stride, c, c_row_stride)
-                }
-                _ => {
-                    // edges: one element at a time, with the same arithmetic per element
-                    for r in 0..rows {
-                        for s in 0..cols {
-                            tile_nt::<1, 1>(
-                                i + r,
-                                j + s,
-                                k,
-                                a,
-                                a_row_stride,
-                                b,
-                                b_row_stride,
-                                c,
-                                c_row_stride,
-                            );
-                        }
+            if (rows, cols) == (4, 4) {
+                tile_nt::<4, 4>(i, j, k, a, b, c);
+            } else {
+                // edges: one element at a time, with the same arithmetic per element
+                for r in 0..rows {
+                    for s in 0..cols {
+                        tile_nt::<1, 1>(i + r, j + s, k, a, b, c);
                     }
                 }
             }
@@ -197,17 +169,13 @@ pub unsafe fn gemm_nt(
 /// One `R` × `S` tile of `C = A·Bᵀ` at row `i`, column `j`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
 unsafe fn tile_nt<const R: usize, const S: usize>(
     i: usize,
     j: usize,
     k: usize,
-    a: *const f32,
-    a_row_stride: isize,
-    b: *const f32,
-    b_row_stride: isize,
-    c: *mut f32,
-    c_row_stride: isize,
+    a: Operand,
+    b: Operand,
+    c: Output,
 ) {
     let mut acc = [[_mm512_setzero_ps(); S]; R];
     let mut kk = 0;
@@ -219,10 +187,11 @@ unsafe fn tile_nt<const R: usize, const S: usize>(
         };
         let mut bv = [_mm512_setzero_ps(); S];
         for (s, v) in bv.iter_mut().enumerate() {
-            *v = _mm512_maskz_loadu_ps(mask, b.offset((j + s) as isize * b_row_stride).add(kk));
+            *v = _mm512_maskz_loadu_ps(mask, b.ptr.offset((j + s) as isize * b.row_stride).add(kk));
         }
         for (r, acc_r) in acc.iter_mut().enumerate() {
-            let av = _mm512_maskz_loadu_ps(mask, a.offset((i + r) as isize * a_row_stride).add(kk));
+            let av =
+                _mm512_maskz_loadu_ps(mask, a.ptr.offset((i + r) as isize * a.row_stride).add(kk));
             for (acc_rs, &v) in acc_r.iter_mut().zip(&bv) {
                 *acc_rs = _mm512_fmadd_ps(av, v, *acc_rs);
             }
@@ -231,7 +200,7 @@ unsafe fn tile_nt<const R: usize, const S: usize>(
     }
     for (r, acc_r) in acc.iter().enumerate() {
         for (s, &v) in acc_r.iter().enumerate() {
-            *c.offset((i + r) as isize * c_row_stride).add(j + s) = _mm512_reduce_add_ps(v);
+            *c.ptr.offset((i + r) as isize * c.row_stride).add(j + s) = _mm512_reduce_add_ps(v);
         }
     }
 }
