@@ -8,7 +8,7 @@
 //! Any model saved by `kd-mlp train` (or by `reproduce`, under `results/*/models/`) is a teacher;
 //! the study's teacher is `--arch 500,400,300,200,100`.
 use kd_mlp::checkpoint;
-use kd_mlp::data::{load_dir, validation_split};
+use kd_mlp::data::load_dir;
 use kd_mlp::evaluate::evaluate;
 use kd_mlp::loss::{Distillation, SoftTargetMode};
 use kd_mlp::teacher::Teacher;
@@ -42,11 +42,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (train_range, validation) = validation_split(mnist.train.len(), 0.1);
-    let split = Split {
-        train: train_range,
-        validation,
-    };
+    let split = Split::holdout(mnist.train.len(), 0.1);
     let pool = build_pool(0).expect("a thread pool");
     let result = pool.install(|| {
         // Soft targets q = softmax(v / T) of the teacher's logits v, once for every training image.

@@ -5,7 +5,7 @@
 //! ```
 //! The study's ensemble has 10 members trained to early stopping; 3 members of at most 3 epochs
 //! keep this to well under a minute.
-use kd_mlp::data::{load_dir, validation_split};
+use kd_mlp::data::load_dir;
 use kd_mlp::evaluate::evaluate;
 use kd_mlp::teacher::Teacher;
 use kd_mlp::threads::build_pool;
@@ -21,11 +21,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (train_range, validation) = validation_split(mnist.train.len(), 0.1);
-    let split = Split {
-        train: train_range,
-        validation,
-    };
+    let split = Split::holdout(mnist.train.len(), 0.1);
     let test = 0..mnist.test.len();
     let pool = build_pool(0).expect("a thread pool");
     let result = pool.install(|| {

@@ -3,7 +3,7 @@
 //! ```sh
 //! ./scripts/fetch-mnist.sh && cargo run --release --example train_student
 //! ```
-use kd_mlp::data::{load_dir, validation_split};
+use kd_mlp::data::load_dir;
 use kd_mlp::evaluate::evaluate;
 use kd_mlp::threads::build_pool;
 use kd_mlp::train::{train, Objective, Split, TrainConfig, TrainEvent};
@@ -20,11 +20,7 @@ fn main() -> ExitCode {
         }
     };
     // The protocol's split: the last 10 % of the training file validates (54 000 / 6 000).
-    let (train_range, validation) = validation_split(mnist.train.len(), 0.1);
-    let split = Split {
-        train: train_range,
-        validation,
-    };
+    let split = Split::holdout(mnist.train.len(), 0.1);
     // Glorot-uniform weights from seed 1; the protocol's settings (Adam 1e-3, batch 32, early
     // stopping on validation loss with patience 2), with the epoch cap lowered to keep this quick.
     let mut student = Mlp::<f32>::glorot(&[784, 100, 10], 1).expect("valid sizes");

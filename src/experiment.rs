@@ -9,7 +9,7 @@
 //! a re-run skips whatever is already on disk.
 
 use crate::checkpoint;
-use crate::data::{validation_split, Dataset};
+use crate::data::Dataset;
 use crate::error::Error;
 use crate::evaluate::evaluate;
 use crate::loss::{Distillation, SoftTargetMode};
@@ -386,16 +386,11 @@ pub fn run_study(
     workers: usize,
     on_event: &(dyn Fn(StudyEvent) + Sync),
 ) -> Result<Vec<Record>, Error> {
-    let (train_range, validation) =
-        validation_split(train_data.len(), study.protocol.validation_fraction);
     let ctx = Context {
         study,
         train_data,
         test_data,
-        split: Split {
-            train: train_range,
-            validation,
-        },
+        split: Split::holdout(train_data.len(), study.protocol.validation_fraction),
         store,
         on_event,
     };

@@ -59,6 +59,21 @@ pub struct Split {
     pub validation: Range<usize>,
 }
 
+impl Split {
+    /// The protocol's split of a training file of `len` samples: its last `fraction` validates
+    /// (see [`crate::data::validation_split`]); for 60 000 and 0.1, 54 000 train and 6 000
+    /// validate.
+    ///
+    /// ```
+    /// let split = kd_mlp::train::Split::holdout(60_000, 0.1);
+    /// assert_eq!((split.train, split.validation), (0..54_000, 54_000..60_000));
+    /// ```
+    pub fn holdout(len: usize, fraction: f64) -> Self {
+        let (train, validation) = crate::data::validation_split(len, fraction);
+        Self { train, validation }
+    }
+}
+
 /// What happened in one epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {

@@ -4,7 +4,7 @@
 //!
 //! These tests read `data/mnist`; run `scripts/fetch-mnist.sh` first.
 
-use kd_mlp::data::{load_dir, validation_split, Mnist};
+use kd_mlp::data::{load_dir, Mnist};
 use kd_mlp::evaluate::evaluate;
 use kd_mlp::mlp::Mlp;
 use kd_mlp::threads::build_pool;
@@ -27,11 +27,7 @@ fn train_to_early_stop(hidden: &[usize], seed: u64) -> (f64, TrainReport) {
     let mut sizes = vec![784];
     sizes.extend(hidden);
     sizes.push(10);
-    let (train_range, validation) = validation_split(data.train.len(), 0.1);
-    let split = Split {
-        train: train_range,
-        validation,
-    };
+    let split = Split::holdout(data.train.len(), 0.1);
     let cfg = TrainConfig {
         seed,
         ..TrainConfig::default()

@@ -6,7 +6,6 @@ use super::common::{
 use super::train::{finish, prepare_out, RunOutput};
 use clap::Args;
 use kd_mlp::checkpoint;
-use kd_mlp::data::validation_split;
 use kd_mlp::loss::{Distillation, SoftTargetMode};
 use kd_mlp::mlp::{parse_hidden, Mlp};
 use kd_mlp::teacher::Teacher;
@@ -57,12 +56,7 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
     }
     let teacher = Teacher::ensemble(members)?;
     let sizes = network_sizes(&mnist.train, &hidden);
-    let (train_range, validation) =
-        validation_split(mnist.train.len(), args.training.validation_fraction);
-    let split = Split {
-        train: train_range,
-        validation,
-    };
+    let split = Split::holdout(mnist.train.len(), args.training.validation_fraction);
     if !model.json {
         let val = teacher.evaluate(&mnist.train, split.validation.clone());
         println!(

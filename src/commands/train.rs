@@ -3,7 +3,6 @@
 use super::common::{epoch_bar, load_data, network_sizes, sizes_text, ModelFlags, TrainingFlags};
 use clap::Args;
 use kd_mlp::checkpoint;
-use kd_mlp::data::validation_split;
 use kd_mlp::data::Dataset;
 use kd_mlp::early_stopping::Monitor;
 use kd_mlp::evaluate::evaluate;
@@ -119,12 +118,7 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<(), Error> {
     let mnist = load_data(&args.training.data)?;
     let sizes = network_sizes(&mnist.train, &hidden);
     let mut mlp = Mlp::<f32>::glorot(&sizes, model.seed)?;
-    let (train_range, validation) =
-        validation_split(mnist.train.len(), args.training.validation_fraction);
-    let split = Split {
-        train: train_range,
-        validation,
-    };
+    let split = Split::holdout(mnist.train.len(), args.training.validation_fraction);
     if !model.json {
         println!(
             "training {} ({} parameters) on {} samples, validating on {}, {threads} threads",
