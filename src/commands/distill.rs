@@ -1,15 +1,15 @@
 //! `kd-mlp distill`: one student distilled from a saved teacher or an ensemble of saved models.
 
 use super::common::{
-    check_model_fits, epoch_bar, load_data, network_sizes, sizes_text, ModelFlags, TrainingFlags,
+    check_model_fits, load_data, network_sizes, sizes_text, ModelFlags, TrainingFlags,
 };
-use super::train::{finish, prepare_out, RunOutput};
+use super::train::{prepare_out, train_and_finish, RunOutput, Training};
 use clap::Args;
 use kd_mlp::checkpoint;
 use kd_mlp::loss::{Distillation, SoftTargetMode};
 use kd_mlp::mlp::{parse_hidden, Mlp};
 use kd_mlp::teacher::Teacher;
-use kd_mlp::train::{train, Objective, Split};
+use kd_mlp::train::{Objective, Split};
 use kd_mlp::Error;
 use std::path::PathBuf;
 
@@ -78,23 +78,12 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
             split.train.len()
         );
     }
-    let mut mlp = Mlp::<f32>::glorot(&sizes, model.seed)?;
+    let mlp = Mlp::<f32>::glorot(&sizes, model.seed)?;
     let objective = Objective::Distill {
         targets: &targets,
         loss,
     };
     let name = format!("student {} seed {}", sizes_text(&sizes), model.seed);
-    let (bar, mut on_event) = epoch_bar(!model.json);
-    let report = train(
-        &mut mlp,
-        &mnist.train,
-        &split,
-        &cfg,
-        &objective,
-        &name,
-        &mut on_event,
-    );
-    bar.finish_and_clear();
     let run = RunOutput {
         seed: model.seed,
         monitor: cfg.monitor,
@@ -107,5 +96,11 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
             ("soft_targets", args.soft_targets.to_string()),
         ],
     };
-    finish(&mlp, &mnist.test, report?, run)
+    let task = Training {
+        split: &split,
+        cfg: &cfg,
+        objective: &objective,
+        name: &name,
+    };
+    train_and_finish(mlp, &mnist, task, run)
 }

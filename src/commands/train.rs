@@ -3,11 +3,11 @@
 use super::common::{epoch_bar, load_data, network_sizes, sizes_text, ModelFlags, TrainingFlags};
 use clap::Args;
 use kd_mlp::checkpoint;
-use kd_mlp::data::Dataset;
+use kd_mlp::data::{Dataset, Mnist};
 use kd_mlp::early_stopping::Monitor;
 use kd_mlp::evaluate::evaluate;
 use kd_mlp::mlp::{parse_hidden, Mlp};
-use kd_mlp::train::{train, EpochRecord, Objective, Split, TrainReport};
+use kd_mlp::train::{train, EpochRecord, Objective, Split, TrainConfig, TrainReport};
 use kd_mlp::Error;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -117,7 +117,7 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<(), Error> {
     prepare_out(&out)?;
     let mnist = load_data(&args.training.data)?;
     let sizes = network_sizes(&mnist.train, &hidden);
-    let mut mlp = Mlp::<f32>::glorot(&sizes, model.seed)?;
+    let mlp = Mlp::<f32>::glorot(&sizes, model.seed)?;
     let split = Split::holdout(mnist.train.len(), args.training.validation_fraction);
     if !model.json {
         println!(
@@ -129,17 +129,6 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<(), Error> {
         );
     }
     let name = format!("{} seed {}", sizes_text(&sizes), model.seed);
-    let (bar, mut on_event) = epoch_bar(!model.json);
-    let report = train(
-        &mut mlp,
-        &mnist.train,
-        &split,
-        &cfg,
-        &Objective::HardLabels,
-        &name,
-        &mut on_event,
-    );
-    bar.finish_and_clear();
     let run = RunOutput {
         seed: model.seed,
         monitor: cfg.monitor,
@@ -148,5 +137,42 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<(), Error> {
         json: model.json,
         metadata: Vec::new(),
     };
+    let task = Training {
+        split: &split,
+        cfg: &cfg,
+        objective: &Objective::HardLabels,
+        name: &name,
+    };
+    train_and_finish(mlp, &mnist, task, run)
+}
+
+/// What [`train_and_finish`] trains on, and how.
+pub struct Training<'a> {
+    pub split: &'a Split,
+    pub cfg: &'a TrainConfig,
+    pub objective: &'a Objective<'a>,
+    /// The model's name in error messages.
+    pub name: &'a str,
+}
+
+/// Trains `mlp` to early stop (with a progress bar unless the run prints JSON), then
+/// [`finish`]es the run: test error, model file, summary or record.
+pub fn train_and_finish(
+    mut mlp: Mlp<f32>,
+    mnist: &Mnist,
+    task: Training<'_>,
+    run: RunOutput<'_>,
+) -> Result<(), Error> {
+    let (bar, mut on_event) = epoch_bar(!run.json);
+    let report = train(
+        &mut mlp,
+        &mnist.train,
+        task.split,
+        task.cfg,
+        task.objective,
+        task.name,
+        &mut on_event,
+    );
+    bar.finish_and_clear();
     finish(&mlp, &mnist.test, report?, run)
 }
