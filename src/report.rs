@@ -32,7 +32,7 @@ use crate::loss::SoftTargetMode;
 use crate::mlp::param_count;
 use crate::record::{DistillSettings, Record, Role, Source};
 use crate::speed::SizeSpeed;
-use crate::stats::{paired_t_test, summarize, PairedTest, Summary};
+use crate::stats::{holm_adjust, paired_t_test, summarize, PairedTest, Summary};
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -76,6 +76,9 @@ pub struct GridCell {
     pub summary: Summary,
     /// Student − independent student, paired by repetition (fractions).
     pub vs_independent: Option<PairedTest>,
+    /// The paired test's p-value after Holm's adjustment over every tested cell of the grid
+    /// ([`crate::stats::holm_adjust`]).
+    pub p_holm: Option<f64>,
 }
 
 /// The paper's Table 1, as fractions.
@@ -387,9 +390,11 @@ pub fn build_report(
                 distill: d,
                 summary: summarize(&errors)?,
                 vs_independent: paired_by_repetition(&chosen, &independent),
+                p_holm: None,
             })
         })
         .collect();
+    let grid = with_holm_p_values(grid);
 
     let repetitions = records
         .iter()
@@ -403,6 +408,21 @@ pub fn build_report(
         main_alpha,
         repetitions,
     })
+}
+
+/// Fills in each tested cell's Holm-adjusted p-value, the family being every tested cell.
+fn with_holm_p_values(mut grid: Vec<GridCell>) -> Vec<GridCell> {
+    let tested: Vec<usize> = (0..grid.len())
+        .filter(|&i| grid[i].vs_independent.is_some())
+        .collect();
+    let raw: Vec<f64> = tested
+        .iter()
+        .filter_map(|&i| grid[i].vs_independent.map(|t| t.p_value))
+        .collect();
+    for (&i, p) in tested.iter().zip(holm_adjust(&raw)) {
+        grid[i].p_holm = Some(p);
+    }
+    grid
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,7 +555,11 @@ pub fn render_markdown(report: &StudyReport, size_speed: &[SizeSpeed]) -> String
             w,
             "Each cell: mean of (distilled − independent) test error in percentage points, \
              paired by repetition; negative = distillation better, positive = distillation \
-             worse. * p < 0.05, ** p < 0.01, *** p < 0.001; — = not run or fewer than 2 pairs."
+             worse. * p < 0.05, ** p < 0.01, *** p < 0.001 (each test alone); † = still \
+             p < 0.05 after Holm's correction for the {} tests of the grid, which keeps the \
+             chance of any false discovery in the grid under 5 %; — = not run or fewer than 2 \
+             pairs.",
+            report.grid.iter().filter(|c| c.p_holm.is_some()).count()
         );
         let mut groups: Vec<(Source, SoftTargetMode)> = Vec::new();
         for c in &report.grid {
@@ -570,11 +594,17 @@ pub fn render_markdown(report: &StudyReport, size_speed: &[SizeSpeed]) -> String
                     let cell = cells
                         .iter()
                         .find(|c| c.distill.temperature == *t && c.distill.alpha == *a)
-                        .and_then(|c| c.vs_independent.as_ref())
-                        .map_or("—".to_string(), |d| {
-                            format!("{} {}", pp(d.mean_diff), stars(d.p_value))
-                                .trim_end()
-                                .to_string()
+                        .and_then(|c| Some((c.vs_independent.as_ref()?, c.p_holm?)))
+                        .map_or("—".to_string(), |(d, holm)| {
+                            let survives = if holm < 0.05 { "†" } else { "" };
+                            let mut text = pp(d.mean_diff);
+                            for mark in [stars(d.p_value), survives] {
+                                if !mark.is_empty() {
+                                    text.push(' ');
+                                    text.push_str(mark);
+                                }
+                            }
+                            text
                         });
                     let _ = write!(line, " {cell} |");
                 }
@@ -1159,6 +1189,19 @@ mod tests {
                 (Source::Ensemble, SoftTargetMode::Logits, 1.0, 0.1, 4),
             ]
         );
+        // Holm over the 4 tests: the smallest p is multiplied by 4, none goes down.
+        let raw: Vec<f64> = report
+            .grid
+            .iter()
+            .map(|c| c.vs_independent.unwrap().p_value)
+            .collect();
+        let holm: Vec<f64> = report.grid.iter().map(|c| c.p_holm.unwrap()).collect();
+        let smallest = raw.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(
+            holm.iter().any(|&h| (h - 4.0 * smallest).abs() < 1e-12),
+            "{holm:?}"
+        );
+        assert!(holm.iter().zip(&raw).all(|(h, r)| h >= r));
     }
 
     #[test]
@@ -1188,12 +1231,16 @@ mod tests {
             line("| 2a |")
         );
         assert!(line("| 5 |").contains("2.20–2.50 %"));
-        // Grid: +0.70 pp with p ≈ 0.007 (**), −0.15 pp with p ≈ 0.014 (*), +0.05 pp unmarked.
+        // Grid: +0.70 pp with p ≈ 0.007 (**), −0.15 pp with p ≈ 0.014 (*), +0.05 pp unmarked,
+        // −0.25 pp (*). Holm over the 4 tests: 0.007·4 and 0.014·3 stay below 0.05 (†); the
+        // third smallest p, times 2, does not, so −0.25 keeps its * without †.
         assert!(md.contains("### KD ← teacher, probabilities (paper-literal)"));
-        assert!(md.contains("| 1 | +0.70 ** |"), "{md}");
+        assert!(md.contains("| 1 | +0.70 ** † |"), "{md}");
         assert!(md.contains("| T \\ α | 0.1 | 0.5 |"));
-        assert!(md.contains("| 1 | -0.15 * | — |"), "{md}");
+        assert!(md.contains("| 1 | -0.15 * † | — |"), "{md}");
         assert!(md.contains("| 4 | — | +0.05 |"), "{md}");
+        assert!(md.contains("| 1 | -0.25 * |"), "{md}");
+        assert!(md.contains("Holm's correction for the 4 tests of the grid"));
         assert!(md.contains("negative = distillation better"));
         assert!(!md.contains("Deployment"));
         let speed = SizeSpeed {
