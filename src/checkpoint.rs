@@ -12,6 +12,7 @@ use crate::mlp::{layer_view_mut, Mlp};
 use crate::Float;
 use safetensors::{Dtype, SafeTensors};
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::Path;
 
 const FORMAT: &str = "kd-mlp";
@@ -107,10 +108,20 @@ fn hidden_sibling(path: &Path, tag: &str) -> Result<std::path::PathBuf, Error> {
     )))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
+/// reader sees the old file or the whole new one, never a part.
+///
+/// Durable too: the temporary file's data reach the disk (`fsync`) before the rename, and the
+/// folder's entry after it, so a power cut cannot leave a record that names a model whose
+/// bytes were never written, or lose a record the run already reported as done.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let tmp = hidden_sibling(path, "tmp")?;
-    std::fs::write(&tmp, bytes).map_err(|e| {
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    };
+    write().map_err(|e| {
         // A full disk leaves a partial temporary file: remove it (nothing reads it anyway).
         let _ = std::fs::remove_file(&tmp);
         Error::io(&tmp, e)
@@ -118,7 +129,22 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
-    })
+    })?;
+    sync_folder_of(path);
+    Ok(())
+}
+
+/// Flushes the folder holding `path` to disk, which makes a rename inside it durable. Best
+/// effort: some systems cannot open or sync a folder (Windows, a few network file systems), and
+/// the file itself is already safe; only the rename could be lost there.
+fn sync_folder_of(path: &Path) {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if let Ok(dir) = std::fs::File::open(folder) {
+        let _ = dir.sync_all();
+    }
 }
 
 /// A model read back from safetensors bytes; `path` names the file in errors. Every tensor's

@@ -12,6 +12,7 @@ use crate::checkpoint;
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::evaluate::evaluate;
+use crate::folder_lock::FolderLock;
 use crate::loss::{Distillation, SoftTargetMode};
 use crate::mlp::Mlp;
 use crate::record::{distilled_key, DistillSettings, Record, Role, Source};
@@ -153,6 +154,8 @@ pub fn model_seed(study_seed: u64, repetition: usize, role: Role, member: usize)
 #[derive(Debug, Clone)]
 pub struct ResultsStore {
     root: PathBuf,
+    /// Held while the store (or a clone of it) is open: a second run on the folder is refused.
+    _lock: std::sync::Arc<FolderLock>,
 }
 
 impl ResultsStore {
@@ -167,6 +170,7 @@ impl ResultsStore {
         ] {
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         }
+        let lock = FolderLock::acquire(root)?;
         let probe = root.join(".write-test");
         checkpoint::write_atomically(&probe, b"ok")?;
         std::fs::remove_file(&probe).map_err(|e| Error::io(&probe, e))?;
@@ -195,6 +199,7 @@ impl ResultsStore {
         }
         Ok(Self {
             root: root.to_path_buf(),
+            _lock: std::sync::Arc::new(lock),
         })
     }
 

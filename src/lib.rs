@@ -12,6 +12,7 @@
 //! | [`idx`] | the IDX file format, raw or gzip, validated before anything is allocated |
 //! | [`data`] | the data set (images kept as `u8`), the MNIST folder, the validation split |
 //! | [`batch`] | gathering a shuffled batch into a float buffer (`x = pixel / 255`) |
+//! | [`folder_lock`] | an exclusive lock on a results folder, so two runs cannot write one study at once |
 //! | [`float`] | the [`Float`] trait: `f32` to train fast, `f64` to audit gradients through the same code |
 //! | [`gradcheck`] | the gradient audit behind `kd-mlp gradcheck`: analytic against central finite differences, in f64, per parameter tensor |
 //! | [`matmul`] | `C = A·B` with column blocks spread over rayon, identical bytes for any thread count |
@@ -78,6 +79,7 @@ pub mod error;
 pub mod evaluate;
 pub mod experiment;
 pub mod float;
+pub mod folder_lock;
 pub mod gradcheck;
 pub mod idx;
 pub mod interrupt;

@@ -111,6 +111,15 @@ fn bad_input_is_refused_and_the_folder_kept() {
     assert!(out.status.success(), "{}", stderr(&out));
     let before = study_records_without_timings(&out_dir);
 
+    // a folder another run holds: refused at once, untouched; free again once released
+    let held = kd_mlp::folder_lock::FolderLock::acquire(&out_dir).unwrap();
+    let out = reproduce(&data, &out_dir, "2", "1", &[]);
+    assert_clean_failure(&out, "in use by another kd-mlp run");
+    assert_eq!(study_records_without_timings(&out_dir), before);
+    drop(held);
+    let out = reproduce(&data, &out_dir, "2", "1", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
     // a different protocol in the same folder: refused, nothing overwritten
     let out = reproduce(&data, &out_dir, "2", "1", &["--seed", "77"]);
     assert_clean_failure(&out, "different protocol");
