@@ -22,7 +22,7 @@ pub struct TrainArgs {
 
 /// What `train --json` (and `distill --json`) prints.
 #[derive(Serialize)]
-pub struct RunRecord {
+struct RunRecord {
     pub arch: Vec<usize>,
     pub parameters: usize,
     pub seed: u64,
@@ -56,7 +56,7 @@ pub struct RunOutput<'a> {
 
 /// Evaluates the trained model on the test set, saves it, and prints the end of the run: the
 /// JSON record, or the summary lines.
-pub fn finish(
+fn finish(
     mlp: &Mlp<f32>,
     test_data: &Dataset,
     report: TrainReport,
