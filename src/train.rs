@@ -12,7 +12,7 @@ use crate::mlp::{Mlp, Workspace};
 use crate::rng::{stream_rng, Stream};
 use crate::stagger::Staggered;
 use crate::teacher::SoftTargets;
-use crate::threads::flush_denormals;
+use crate::threads::{flush_denormals, with_workers_awake};
 use crate::Float;
 use ndarray::{s, Array2};
 use rand::seq::SliceRandom;
@@ -253,6 +253,19 @@ impl<F: Float> Trainer<F> {
     /// stopped being finite, or where a stop was asked for ([`crate::interrupt`], checked before
     /// every step).
     pub fn epoch(
+        &mut self,
+        mlp: &mut Mlp<F>,
+        data: &Dataset,
+        order: &[usize],
+        objective: &Objective<'_>,
+        on_batch: &mut dyn FnMut(usize, usize),
+    ) -> Result<f64, Divergence> {
+        // the other workers of the pool wait for the step's split products awake, not asleep
+        with_workers_awake(|| self.epoch_steps(mlp, data, order, objective, on_batch))
+    }
+
+    /// The batches of [`Trainer::epoch`].
+    fn epoch_steps(
         &mut self,
         mlp: &mut Mlp<F>,
         data: &Dataset,
