@@ -261,40 +261,30 @@ impl<F: Float> Trainer<F> {
         on_batch: &mut dyn FnMut(usize, usize),
     ) -> Result<f64, Divergence> {
         // the other workers of the pool wait for the step's split products awake, not asleep
-        with_workers_awake(|| self.epoch_steps(mlp, data, order, objective, on_batch))
-    }
-
-    /// The batches of [`Trainer::epoch`].
-    fn epoch_steps(
-        &mut self,
-        mlp: &mut Mlp<F>,
-        data: &Dataset,
-        order: &[usize],
-        objective: &Objective<'_>,
-        on_batch: &mut dyn FnMut(usize, usize),
-    ) -> Result<f64, Divergence> {
-        let batches = order.len().div_ceil(self.batch_size);
-        let mut loss_sum = 0.0f64;
-        for (b, indices) in order.chunks(self.batch_size).enumerate() {
-            if crate::interrupt::requested() {
-                return Err(Divergence {
-                    batch: b + 1,
-                    loss: f64::NAN,
-                    interrupted: true,
-                });
+        with_workers_awake(|| {
+            let batches = order.len().div_ceil(self.batch_size);
+            let mut loss_sum = 0.0f64;
+            for (b, indices) in order.chunks(self.batch_size).enumerate() {
+                if crate::interrupt::requested() {
+                    return Err(Divergence {
+                        batch: b + 1,
+                        loss: f64::NAN,
+                        interrupted: true,
+                    });
+                }
+                let batch_loss = self.step(mlp, data, indices, objective);
+                if !batch_loss.is_finite() {
+                    return Err(Divergence {
+                        batch: b + 1,
+                        loss: batch_loss,
+                        interrupted: false,
+                    });
+                }
+                loss_sum += batch_loss;
+                on_batch(b + 1, batches);
             }
-            let batch_loss = self.step(mlp, data, indices, objective);
-            if !batch_loss.is_finite() {
-                return Err(Divergence {
-                    batch: b + 1,
-                    loss: batch_loss,
-                    interrupted: false,
-                });
-            }
-            loss_sum += batch_loss;
-            on_batch(b + 1, batches);
-        }
-        Ok(loss_sum / order.len().max(1) as f64)
+            Ok(loss_sum / order.len().max(1) as f64)
+        })
     }
 }
 
