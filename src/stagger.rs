@@ -21,11 +21,12 @@ const PAGE: usize = 4096;
 pub const SLOTS: usize = 4;
 
 /// `len` values starting at a fixed offset within a page; dereferences to a slice.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Staggered<F> {
     storage: Vec<F>,
     start: usize,
     len: usize,
+    slot: usize,
 }
 
 impl<F: Float> Staggered<F> {
@@ -35,15 +36,40 @@ impl<F: Float> Staggered<F> {
     pub fn zeros(len: usize, slot: usize) -> Self {
         let size = std::mem::size_of::<F>();
         let storage = vec![F::zero(); len + PAGE / size];
-        let here = storage.as_ptr() as usize % PAGE;
-        let wanted = (slot % SLOTS) * (PAGE / SLOTS);
-        // `here` is a multiple of the element size (the allocation is aligned for F), and so is
-        // `wanted`, so the shift is a whole number of elements below one page.
-        let start = (wanted + PAGE - here) % PAGE / size;
+        let start = start_for::<F>(storage.as_ptr() as usize, slot);
         Self {
             storage,
             start,
             len,
+            slot,
+        }
+    }
+}
+
+/// Where, from an allocation starting at `addr`, a buffer of `F` must start to lie in `slot`.
+fn start_for<F>(addr: usize, slot: usize) -> usize {
+    let here = addr % PAGE;
+    let wanted = (slot % SLOTS) * (PAGE / SLOTS);
+    // `here` is a multiple of the element size (the allocation is aligned for F), and so is
+    // `wanted`, so the shift is a whole number of elements below one page.
+    (wanted + PAGE - here) % PAGE / std::mem::size_of::<F>()
+}
+
+/// A copy placed in the same slot (a plain copy of the storage would land wherever the
+/// allocator puts it, and keep the old start).
+impl<F: Clone> Clone for Staggered<F> {
+    fn clone(&self) -> Self {
+        let mut storage = Vec::with_capacity(self.storage.len());
+        let start = start_for::<F>(storage.as_ptr() as usize, self.slot);
+        // padding before the slot: any value will do; the storage is never empty
+        storage.resize(start, self.storage[0].clone());
+        storage.extend_from_slice(&self.storage[self.start..self.start + self.len]);
+        storage.resize(self.storage.len(), self.storage[0].clone());
+        Self {
+            storage,
+            start,
+            len: self.len,
+            slot: self.slot,
         }
     }
 }
@@ -93,5 +119,6 @@ mod tests {
         assert_eq!(&b[..], &[1.0, 2.0, 3.0, 4.0, 5.0]);
         let c = b.clone();
         assert_eq!(&c[..], &b[..]);
+        assert_eq!(c.as_ptr() as usize % PAGE, 1024, "a clone keeps its slot");
     }
 }
