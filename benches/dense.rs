@@ -9,8 +9,8 @@ mod common;
 
 use common::{STUDENT, TEACHER};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kd_mlp::dense::{dense_backward, dense_forward};
-use kd_mlp::threads::build_pool;
+use kd_mlp::engine::dense::{dense_backward, dense_forward};
+use kd_mlp::engine::kernels::threads::build_pool;
 use ndarray::{Array1, Array2};
 use std::time::Duration;
 

@@ -7,10 +7,10 @@ mod common;
 
 use common::{mnist, STUDENT, TEACHER};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kd_mlp::batch::{gather_batch, pixel_table};
-use kd_mlp::mlp::Mlp;
-use kd_mlp::speed::Predictor;
-use kd_mlp::threads::build_pool;
+use kd_mlp::data::batch::{gather_batch, pixel_table};
+use kd_mlp::engine::kernels::threads::build_pool;
+use kd_mlp::engine::mlp::Mlp;
+use kd_mlp::report::speed::Predictor;
 use ndarray::{s, Array2};
 use std::hint::black_box;
 use std::time::Duration;

@@ -6,13 +6,13 @@ mod common;
 
 use common::TEACHER;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kd_mlp::adam::{Adam, AdamConfig};
-use kd_mlp::loss::{
+use kd_mlp::engine::adam::{Adam, AdamConfig};
+use kd_mlp::engine::kernels::stagger::Staggered;
+use kd_mlp::engine::kernels::threads::build_pool;
+use kd_mlp::engine::loss::{
     cross_entropy_backward, distillation_loss, softmax_cross_entropy, Distillation, SoftTargetMode,
 };
-use kd_mlp::mlp::param_count;
-use kd_mlp::stagger::Staggered;
-use kd_mlp::threads::build_pool;
+use kd_mlp::engine::mlp::param_count;
 use ndarray::Array2;
 
 fn losses(c: &mut Criterion) {
@@ -44,7 +44,7 @@ fn adam(c: &mut Criterion) {
     let pool = build_pool(1).expect("a one-thread pool");
     let n = param_count(&TEACHER);
     let mut params = vec![0.01f32; n];
-    // The gradient in page slot 1, as the trainer places it (see kd_mlp::stagger).
+    // The gradient in page slot 1, as the trainer places it (see kd_mlp::engine::kernels::stagger).
     let mut grads = Staggered::<f32>::zeros(n, 1);
     for (i, g) in grads.iter_mut().enumerate() {
         *g = ((i % 17) as f32 - 8.0) * 1e-4;

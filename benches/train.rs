@@ -9,10 +9,10 @@ mod common;
 
 use common::{mnist, train_flops_per_sample, STUDENT, TEACHER};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kd_mlp::adam::AdamConfig;
 use kd_mlp::data::validation_split;
-use kd_mlp::mlp::Mlp;
-use kd_mlp::threads::build_pool;
+use kd_mlp::engine::adam::AdamConfig;
+use kd_mlp::engine::kernels::threads::build_pool;
+use kd_mlp::engine::mlp::Mlp;
 use kd_mlp::train::{Objective, Trainer};
 use std::time::Duration;
 

@@ -7,13 +7,14 @@
 //! ```
 //! Any model saved by `kd-mlp train` (or by `reproduce`, under `results/*/models/`) is a teacher;
 //! the study's teacher is `--arch 500,400,300,200,100`.
-use kd_mlp::checkpoint;
 use kd_mlp::data::load_dir;
-use kd_mlp::evaluate::evaluate;
-use kd_mlp::loss::{Distillation, SoftTargetMode};
-use kd_mlp::teacher::Teacher;
-use kd_mlp::threads::build_pool;
-use kd_mlp::train::{train, Objective, Split, TrainConfig};
+use kd_mlp::data::Split;
+use kd_mlp::engine::kernels::threads::build_pool;
+use kd_mlp::engine::loss::{Distillation, SoftTargetMode};
+use kd_mlp::persist::checkpoint;
+use kd_mlp::train::evaluate::evaluate;
+use kd_mlp::train::teacher::Teacher;
+use kd_mlp::train::{train, Objective, TrainConfig};
 use kd_mlp::Mlp;
 use std::path::PathBuf;
 use std::process::ExitCode;

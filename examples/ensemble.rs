@@ -6,10 +6,11 @@
 //! The study's ensemble has 10 members trained to early stopping; 3 members of at most 3 epochs
 //! keep this to well under a minute.
 use kd_mlp::data::load_dir;
-use kd_mlp::evaluate::evaluate;
-use kd_mlp::teacher::Teacher;
-use kd_mlp::threads::build_pool;
-use kd_mlp::train::{train, Objective, Split, TrainConfig};
+use kd_mlp::data::Split;
+use kd_mlp::engine::kernels::threads::build_pool;
+use kd_mlp::train::evaluate::evaluate;
+use kd_mlp::train::teacher::Teacher;
+use kd_mlp::train::{train, Objective, TrainConfig};
 use kd_mlp::Mlp;
 use std::process::ExitCode;
 

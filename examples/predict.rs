@@ -4,11 +4,11 @@
 //! ```sh
 //! cargo run --release --example predict -- MODEL.safetensors data/mnist/t10k-images-idx3-ubyte.gz predictions.json
 //! ```
-use kd_mlp::checkpoint;
+use kd_mlp::data::idx::{read_idx, IdxData};
 use kd_mlp::data::Dataset;
-use kd_mlp::evaluate::predict;
-use kd_mlp::idx::{read_idx, IdxData};
-use kd_mlp::threads::build_pool;
+use kd_mlp::engine::kernels::threads::build_pool;
+use kd_mlp::persist::checkpoint;
+use kd_mlp::train::evaluate::predict;
 use std::process::ExitCode;
 
 fn run(model: &str, images: &str, out: &str) -> Result<(), String> {

@@ -4,7 +4,7 @@
 //! ./scripts/fetch-mnist.sh && cargo run --release --example show_digit -- 7
 //! ```
 //! The argument is the image's index in the test set (default 0).
-use kd_mlp::idx::{read_idx, IdxArray, IdxData};
+use kd_mlp::data::idx::{read_idx, IdxArray, IdxData};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -4,9 +4,10 @@
 //! ./scripts/fetch-mnist.sh && cargo run --release --example train_student
 //! ```
 use kd_mlp::data::load_dir;
-use kd_mlp::evaluate::evaluate;
-use kd_mlp::threads::build_pool;
-use kd_mlp::train::{train, Objective, Split, TrainConfig, TrainEvent};
+use kd_mlp::data::Split;
+use kd_mlp::engine::kernels::threads::build_pool;
+use kd_mlp::train::evaluate::evaluate;
+use kd_mlp::train::{train, Objective, TrainConfig, TrainEvent};
 use kd_mlp::Mlp;
 use std::process::ExitCode;
 

@@ -1,8 +1,8 @@
 //! The library's error type. Everything a user can get wrong (a file, a flag, a diverging run)
 //! is one of these, never a panic; the binary prints it on one line and exits non-zero.
 
+use crate::data::idx::IdxError;
 use crate::data::DataError;
-use crate::idx::IdxError;
 use std::path::PathBuf;
 
 /// Any error kd-mlp reports.

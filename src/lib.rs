@@ -5,38 +5,24 @@
 //! reproduce and extend the study "hard labels versus knowledge distillation under limited compute"
 //! on MNIST. The derivations behind every formula are in `docs/MATH.md`.
 //!
-//! ## Map of the modules
+//! ## Map of the layers
 //!
-//! | module | what it holds |
+//! The folders are the layers; each uses only those listed before it (the bird's-eye view, the
+//! invariants of each folder and the cross-cutting rules are in `ARCHITECTURE.md`).
+//!
+//! | layer | what it holds |
 //! |---|---|
-//! | [`idx`] | the IDX file format, raw or gzip, validated before anything is allocated |
-//! | [`data`] | the data set (images kept as `u8`), the MNIST folder, the validation split |
-//! | [`batch`] | gathering a shuffled batch into a float buffer (`x = pixel / 255`) |
-//! | [`folder_lock`] | an exclusive lock on a results folder, so two runs cannot write one study at once |
-//! | [`float`] | the [`Float`] trait: `f32` to train fast, `f64` to audit gradients through the same code |
-//! | [`gradcheck`] | the gradient audit behind `kd-mlp gradcheck`: analytic against central finite differences, in f64, per parameter tensor |
-//! | [`matmul`] | `C = A·B` with column blocks spread over rayon, identical bytes for any thread count |
-//! | [`dense`] | the dense layer `y = x·W + b`: forward, backward, Glorot init |
-//! | [`activation`] | ReLU forward and backward |
-//! | [`interrupt`] | Ctrl-C and SIGTERM: a flag that training checks once per batch, so a run stops with nothing half-written |
-//! | [`loss`] | stable softmax, sparse cross-entropy and its fused gradient `(softmax(z) − onehot(y)) / B`; the distillation loss in both soft-target modes |
-//! | [`mlp`] | a stack of Dense+ReLU ending in logits, parameters in one flat buffer |
-//! | [`adam`] | Adam in the Keras form, one pass over the flat parameter buffer |
-//! | [`early_stopping`] | patience, min_delta, best epoch |
-//! | [`teacher`] | a single model or an ensemble, its predictions and its soft targets |
-//! | [`train`] | the training loop: epochs, batches, validation, early stopping, progress events |
-//! | [`experiment`] | the study: repetitions, seeds, the paired design, the resumable results store |
-//! | [`evaluate`] | test error, per-class error, confusion matrix |
-//! | [`checkpoint`] | save and load a model as safetensors |
-//! | [`record`] | the JSON record of one model of a study |
-//! | [`report`] | the study's report: Table 1 beside the paper's, the distillation grid, the figure |
-//! | [`rng`] | seeded, portable random streams derived from (seed, purpose) |
-//! | [`scheduler`] | a graph of jobs on a fixed number of worker threads, each in its own one-thread pool |
-//! | [`simd_gemm`] | hand-written AVX-512 products for the training step's shapes |
-//! | [`stagger`] | big buffers placed at different offsets in a page, so Adam's loads do not wait on unrelated stores |
-//! | [`speed`] | deployment size and inference time per sample, at batch 1 and 1000 |
-//! | [`stats`] | mean, sd, confidence intervals, paired and Welch t-tests |
-//! | [`threads`] | the rayon pool, with denormals flushed to zero on every worker |
+//! | [`engine`] | the math: [`Float`], dense, ReLU, the losses (softmax + cross-entropy, distillation), the network, Adam, seeded streams; [`engine::kernels`]: the products, their threads, the SIMD code |
+//! | [`data`] | the IDX format, the data set, the MNIST folder, the train/validation split, batches |
+//! | [`train`] | the training step and loop with early stopping, evaluation, teachers and soft targets, Ctrl-C |
+//! | [`persist`] | safetensors checkpoints, atomic and durable writes, the results-folder lock |
+//! | [`audit`] | the gradient check behind `kd-mlp gradcheck`, in f64 through the training code |
+//! | [`study`] | the protocol, seeds and paired design, the job graph, the resumable results store; [`study::run`] |
+//! | [`report`] | the report model, one file per output (Markdown, CSV, JSON, figure), statistics, size/speed |
+//! | [`Error`] | the one error type every layer returns |
+//!
+//! The command line (`src/cli/`, in the binary) sits on top and only parses flags, shows
+//! progress and prints.
 //!
 //! ## The math in brief
 //!
@@ -48,8 +34,8 @@
 //! ## A forward and backward pass in a few lines
 //!
 //! ```
-//! use kd_mlp::loss::{cross_entropy_backward, softmax_cross_entropy};
-//! use kd_mlp::mlp::{Mlp, Workspace};
+//! use kd_mlp::engine::loss::{cross_entropy_backward, softmax_cross_entropy};
+//! use kd_mlp::engine::mlp::{Mlp, Workspace};
 //! use ndarray::Array2;
 //!
 //! // a 4-3-2 network, Glorot weights from seed 7, one batch of two samples
@@ -68,36 +54,18 @@
 //! assert!(loss_sum > 0.0 && grads.iter().any(|&g| g != 0.0));
 //! ```
 
-pub mod activation;
-pub mod adam;
-pub mod batch;
-pub mod checkpoint;
+pub mod audit;
 pub mod data;
-pub mod dense;
-pub mod early_stopping;
-pub mod error;
-pub mod evaluate;
-pub mod experiment;
-pub mod float;
-pub mod folder_lock;
-pub mod gradcheck;
-pub mod idx;
-pub mod interrupt;
-pub mod loss;
-pub mod matmul;
-pub mod mlp;
-pub mod record;
+pub mod engine;
+mod error;
+pub mod persist;
 pub mod report;
-pub mod rng;
-pub mod scheduler;
-pub mod simd_gemm;
-pub mod speed;
-pub mod stagger;
-pub mod stats;
-pub mod teacher;
-pub mod threads;
+pub mod study;
 pub mod train;
 
+pub use data::{Dataset, Mnist, Split};
+pub use engine::float::Float;
+pub use engine::mlp::Mlp;
 pub use error::Error;
-pub use float::Float;
-pub use mlp::Mlp;
+pub use train::teacher::Teacher;
+pub use train::{TrainConfig, Trainer};

@@ -1,11 +1,11 @@
 //! The `kd-mlp` command line. Every error a user can cause ends here as one line on stderr and a
 //! non-zero exit code.
 
-mod commands;
+mod cli;
 
 use clap::{Parser, Subcommand};
-use commands::{distill, eval, gradcheck, report, reproduce, train};
-use kd_mlp::threads::build_pool;
+use cli::{distill, eval, gradcheck, report, reproduce, train};
+use kd_mlp::engine::kernels::threads::build_pool;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     // (end at once), as they write nothing that a later run trusts half-done.
     let handler = match cli.command {
         Command::Train(_) | Command::Distill(_) | Command::Reproduce(_) => {
-            kd_mlp::interrupt::install_handler()
+            kd_mlp::train::interrupt::install_handler()
         }
         Command::Report(_) | Command::Eval(_) | Command::Gradcheck(_) => Ok(()),
     };
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ kd_mlp::Error::Interrupted(_)) => {
             eprintln!("{e}");
-            ExitCode::from(kd_mlp::interrupt::EXIT_CODE)
+            ExitCode::from(kd_mlp::train::interrupt::EXIT_CODE)
         }
         Err(e) => {
             eprintln!("error: {e}");

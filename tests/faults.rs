@@ -10,8 +10,8 @@ use common::{
     assert_clean_failure, kd_mlp, record_files, small_study_args, stderr,
     study_records_without_timings, write_synthetic,
 };
-use kd_mlp::checkpoint::{from_safetensors, save, to_safetensors};
-use kd_mlp::mlp::Mlp;
+use kd_mlp::engine::mlp::Mlp;
+use kd_mlp::persist::checkpoint::{from_safetensors, save, to_safetensors};
 use safetensors::tensor::TensorView;
 use safetensors::Dtype;
 use std::collections::HashMap;
@@ -78,7 +78,7 @@ fn assert_folder_consistent(out: &Path) {
         let key = record["key"].as_str().unwrap();
         if record["role"] != "ensemble" {
             let model = out.join("models").join(format!("{key}.safetensors"));
-            kd_mlp::checkpoint::load::<f32>(&model)
+            kd_mlp::persist::checkpoint::load::<f32>(&model)
                 .unwrap_or_else(|e| panic!("record {key} without a loadable model: {e}"));
         }
     }
@@ -470,7 +470,7 @@ fn a_learning_rate_of_10_collapses_but_stays_finite_and_1e30_diverges_by_name() 
             assert!(e[k].as_f64().is_some_and(f64::is_finite), "{k}: {e}");
         }
     }
-    let (mlp, _) = kd_mlp::checkpoint::load::<f32>(&model).unwrap();
+    let (mlp, _) = kd_mlp::persist::checkpoint::load::<f32>(&model).unwrap();
     assert!(mlp.params().iter().all(|v| v.is_finite()));
 
     // lr = 1e30 overflows f32 in the first steps: an error naming model, epoch and batch, and

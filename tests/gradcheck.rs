@@ -23,13 +23,13 @@
 //! `|a − n| < 1e-10` there. A tensor's error is the maximum over its entries; every test asserts
 //! it is below `TOL`. Run with `--nocapture` to see the table.
 
-use kd_mlp::activation::{relu_backward, relu_forward};
-use kd_mlp::dense::{dense_backward, dense_forward};
-use kd_mlp::loss::{
+use kd_mlp::engine::activation::{relu_backward, relu_forward};
+use kd_mlp::engine::dense::{dense_backward, dense_forward};
+use kd_mlp::engine::loss::{
     cross_entropy_backward, distillation_loss, softmax_cross_entropy, softmax_row, Distillation,
     SoftTargetMode,
 };
-use kd_mlp::mlp::{layer_view, layer_view_mut, param_count, Mlp, Workspace};
+use kd_mlp::engine::mlp::{layer_view, layer_view_mut, param_count, Mlp, Workspace};
 use ndarray::{array, Array1, Array2, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -1,6 +1,6 @@
-//! `kd-mlp gradcheck` and the library audit behind it (`kd_mlp::gradcheck`).
+//! `kd-mlp gradcheck` and the library audit behind it (`kd_mlp::audit`).
 
-use kd_mlp::gradcheck::{self, compare_per_tensor, GradcheckConfig, Problem, TOLERANCE};
+use kd_mlp::audit::{self, compare_per_tensor, GradcheckConfig, Problem, TOLERANCE};
 use std::process::Command;
 
 fn kd_mlp(args: &[&str]) -> std::process::Output {
@@ -76,7 +76,7 @@ fn json_report_is_complete() {
         assert_eq!(c["tensors"].as_array().unwrap().len(), 6);
     }
     assert!(v["worst_rel_err"].as_f64().unwrap() < TOLERANCE);
-    assert!(v["kink_distance"].as_f64().unwrap() >= gradcheck::KINK_MARGIN);
+    assert!(v["kink_distance"].as_f64().unwrap() >= audit::KINK_MARGIN);
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn library_audit_passes_for_several_seeds_and_shapes() {
             seed,
             ..GradcheckConfig::default()
         };
-        let report = gradcheck::run(&cfg).unwrap();
+        let report = audit::run(&cfg).unwrap();
         assert!(report.passed, "{cfg:?}: {report:?}");
         assert_eq!(report.rows().count(), 3 * 2 * (cfg.sizes.len() - 1));
         assert!(report.worst_rel_err < TOLERANCE);
@@ -123,9 +123,9 @@ fn library_audit_passes_for_several_seeds_and_shapes() {
 fn a_deliberately_wrong_gradient_fails() {
     let cfg = GradcheckConfig::default();
     let problem = Problem::draw(&cfg).unwrap();
-    let loss = gradcheck::AuditedLoss::Hard;
-    let (_, analytic) = gradcheck::analytic_gradient(&problem, &loss);
-    let numeric = gradcheck::finite_difference_gradient(&problem, &loss);
+    let loss = audit::AuditedLoss::Hard;
+    let (_, analytic) = audit::analytic_gradient(&problem, &loss);
+    let numeric = audit::finite_difference_gradient(&problem, &loss);
     let sizes = problem.mlp.sizes();
     let good = compare_per_tensor(sizes, &analytic, &numeric, TOLERANCE);
     assert!(good.iter().all(|t| t.passed));
@@ -155,7 +155,7 @@ fn problem_is_away_from_the_kink_and_reproducible() {
     let cfg = GradcheckConfig::default();
     let a = Problem::draw(&cfg).unwrap();
     let b = Problem::draw(&cfg).unwrap();
-    assert!(a.kink_distance >= gradcheck::KINK_MARGIN);
+    assert!(a.kink_distance >= audit::KINK_MARGIN);
     assert_eq!(a.mlp, b.mlp);
     assert_eq!(a.x, b.x);
     assert_eq!(a.labels, b.labels);

@@ -10,7 +10,7 @@
 //! the variable, a test checks that the committed seeds are the generator's. See
 //! docs/FUZZING.md.
 
-use kd_mlp::idx::{encode_idx, gzip, parse_idx, IdxArray, IdxData, IdxErrorKind};
+use kd_mlp::data::idx::{encode_idx, gzip, parse_idx, IdxArray, IdxData, IdxErrorKind};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::alloc::{GlobalAlloc, Layout, System};

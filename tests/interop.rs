@@ -7,7 +7,7 @@
 //! dtype `F32`, shape `[out]`, each with `data_offsets` `[begin, end)` into the data, and
 //! `__metadata__` holds `format = kd-mlp`, `format_version = 1` and `sizes` (`"784,100,10"`).
 
-use kd_mlp::checkpoint;
+use kd_mlp::persist::checkpoint;
 use kd_mlp::Mlp;
 use serde_json::Value;
 

@@ -4,11 +4,12 @@
 //!
 //! These tests read `data/mnist`; run `scripts/fetch-mnist.sh` first.
 
+use kd_mlp::data::Split;
 use kd_mlp::data::{load_dir, Mnist};
-use kd_mlp::evaluate::evaluate;
-use kd_mlp::mlp::Mlp;
-use kd_mlp::threads::build_pool;
-use kd_mlp::train::{train, Objective, Split, TrainConfig, TrainReport};
+use kd_mlp::engine::kernels::threads::build_pool;
+use kd_mlp::engine::mlp::Mlp;
+use kd_mlp::train::evaluate::evaluate;
+use kd_mlp::train::{train, Objective, TrainConfig, TrainReport};
 use std::path::Path;
 use std::sync::OnceLock;
 

@@ -112,7 +112,7 @@ fn bad_input_is_refused_and_the_folder_kept() {
     let before = study_records_without_timings(&out_dir);
 
     // a folder another run holds: refused at once, untouched; free again once released
-    let held = kd_mlp::folder_lock::FolderLock::acquire(&out_dir).unwrap();
+    let held = kd_mlp::persist::FolderLock::acquire(&out_dir).unwrap();
     let out = reproduce(&data, &out_dir, "2", "1", &[]);
     assert_clean_failure(&out, "in use by another kd-mlp run");
     assert_eq!(study_records_without_timings(&out_dir), before);
@@ -147,8 +147,8 @@ fn bad_input_is_refused_and_the_folder_kept() {
     );
     let teacher = out_dir.join("models/rep00/teacher.safetensors");
     let other = tmp.path().join("twelve-outputs.safetensors");
-    let mlp = kd_mlp::mlp::Mlp::<f32>::glorot(&[64, 4, 12], 1).unwrap();
-    kd_mlp::checkpoint::save(&mlp, &other, &[]).unwrap();
+    let mlp = kd_mlp::engine::mlp::Mlp::<f32>::glorot(&[64, 4, 12], 1).unwrap();
+    kd_mlp::persist::checkpoint::save(&mlp, &other, &[]).unwrap();
     let both = format!("{},{}", teacher.display(), other.display());
     assert_clean_failure(
         &kd_mlp(&["distill", "--data", d, "--teacher", &both]),

@@ -1,4 +1,4 @@
-//! Fuzz target: `kd_mlp::idx::parse_idx` on arbitrary bytes, raw and gzip.
+//! Fuzz target: `kd_mlp::data::idx::parse_idx` on arbitrary bytes, raw and gzip.
 //!
 //! Every input is parsed as it is (which covers gzip too when it starts with 1f 8b, and the seed
 //! corpus holds gzip files), and once more after gzip-compressing it, so that mutations of the
@@ -8,7 +8,7 @@
 
 #![no_main]
 
-use kd_mlp::idx::{gzip, parse_idx};
+use kd_mlp::data::idx::{gzip, parse_idx};
 use libfuzzer_sys::fuzz_target;
 
 fn check(bytes: &[u8]) {

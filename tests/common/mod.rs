@@ -2,7 +2,7 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
-use kd_mlp::idx::{encode_idx, gzip, IdxArray, IdxData};
+use kd_mlp::data::idx::{encode_idx, gzip, IdxArray, IdxData};
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -1,0 +1,206 @@
+//! What several commands share: the data folder, the training flags, the progress bar.
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use kd_mlp::data::{load_dir, Dataset, Mnist};
+use kd_mlp::engine::adam::AdamConfig;
+use kd_mlp::engine::mlp::Mlp;
+use kd_mlp::train::early_stopping::Monitor;
+use kd_mlp::train::{TrainConfig, TrainEvent};
+use kd_mlp::Error;
+use std::path::{Path, PathBuf};
+
+/// What names one model and its output, shared by `train` and `distill`.
+#[derive(Args, Debug, Clone)]
+pub struct ModelFlags {
+    /// Hidden layer widths, e.g. 100 (the student) or 500,400,300,200,100 (the teacher).
+    #[arg(long, default_value = "100")]
+    pub arch: String,
+    /// Seed of the initial weights and the batch order.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Where to save the model (safetensors). Default: results/train/arch-ARCH-seed-SEED.safetensors,
+    /// or for distill results/distill/arch-ARCH-seed-SEED-MODE-TT-aALPHA.safetensors.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object with the whole record on stdout instead of the epoch lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ModelFlags {
+    /// `--out`, or `results/COMMAND/arch-ARCH-seed-SEED{suffix}.safetensors`.
+    pub fn out_or_default(&self, command: &str, suffix: &str) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| {
+            PathBuf::from(format!(
+                "results/{command}/arch-{}-seed-{}{suffix}.safetensors",
+                self.arch.replace(',', "-"),
+                self.seed
+            ))
+        })
+    }
+}
+
+/// The data folder and the training settings, shared by `train`, `distill` and `reproduce`.
+#[derive(Args, Debug, Clone)]
+pub struct TrainingFlags {
+    /// Folder with the four MNIST files (raw or .gz).
+    #[arg(long, default_value = "data/mnist")]
+    pub data: PathBuf,
+    /// Epoch cap.
+    #[arg(long = "epochs-max", default_value_t = 100)]
+    pub epochs_max: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Epochs without improvement before stopping.
+    #[arg(long, default_value_t = 2)]
+    pub patience: usize,
+    /// What early stopping watches.
+    #[arg(long, value_enum, default_value_t = Monitor::ValLoss)]
+    pub monitor: Monitor,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
+    pub lr: f64,
+    /// Fraction of the training file (its end) held out for validation.
+    #[arg(long = "validation-fraction", default_value_t = 0.1)]
+    pub validation_fraction: f64,
+}
+
+impl TrainingFlags {
+    /// The training configuration these flags describe, for a model with `seed`.
+    pub fn config(&self, seed: u64) -> Result<TrainConfig, Error> {
+        if !(self.validation_fraction > 0.0 && self.validation_fraction < 1.0) {
+            return Err(Error::Config(format!(
+                "--validation-fraction must be between 0 and 1 (exclusive), got {}",
+                self.validation_fraction
+            )));
+        }
+        Ok(TrainConfig {
+            batch_size: self.batch,
+            max_epochs: self.epochs_max,
+            patience: self.patience,
+            monitor: self.monitor,
+            adam: AdamConfig {
+                learning_rate: self.lr,
+                ..AdamConfig::default()
+            },
+            seed,
+            ..TrainConfig::default()
+        })
+    }
+}
+
+/// Loads the MNIST folder (the error names the missing file and the fetch script).
+pub fn load_data(dir: &Path) -> Result<Mnist, Error> {
+    Ok(load_dir(dir)?)
+}
+
+/// `[pixels, hidden…, classes]` for this data.
+pub fn network_sizes(data: &Dataset, hidden: &[usize]) -> Vec<usize> {
+    let mut sizes = vec![data.pixels()];
+    sizes.extend(hidden);
+    sizes.push(data.classes());
+    sizes
+}
+
+/// `784-100-10`.
+pub fn sizes_text(sizes: &[usize]) -> String {
+    sizes
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Errors unless `model` (read from `path`) takes this data's images and has enough outputs.
+pub fn check_model_fits(model: &Mlp<f32>, data: &Dataset, path: &Path) -> Result<(), Error> {
+    if model.inputs() != data.pixels() {
+        return Err(Error::Config(format!(
+            "model {} takes {} inputs but the images have {} pixels ({}x{})",
+            path.display(),
+            model.inputs(),
+            data.pixels(),
+            data.rows(),
+            data.cols()
+        )));
+    }
+    if model.classes() < data.classes() {
+        return Err(Error::Config(format!(
+            "model {} has {} outputs but the data has {} classes",
+            path.display(),
+            model.classes(),
+            data.classes()
+        )));
+    }
+    Ok(())
+}
+
+/// A progress bar over one epoch's batches, on stderr (hidden when stderr is not a terminal),
+/// and the event handler that drives it. `print_epochs` prints one line per finished epoch.
+pub fn epoch_bar(print_epochs: bool) -> (ProgressBar, impl FnMut(TrainEvent<'_>)) {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} batches, {per_sec}, eta {eta}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    let handle = bar.clone();
+    let on_event = move |event: TrainEvent<'_>| match event {
+        TrainEvent::EpochStarted { epoch, batches } => {
+            handle.reset();
+            handle.set_length(batches as u64);
+            handle.set_prefix(format!("epoch {epoch}"));
+        }
+        TrainEvent::BatchDone { .. } => handle.inc(1),
+        TrainEvent::EpochDone(r) => {
+            if print_epochs {
+                handle.suspend(|| {
+                    println!(
+                        "epoch {:3}  train loss {:.4}  val loss {:.4}  val error {:5.2}%  {:6.2} s  {:8.0} samples/s",
+                        r.epoch,
+                        r.train_loss,
+                        r.val_loss,
+                        100.0 * r.val_error,
+                        r.seconds,
+                        r.samples_per_s
+                    )
+                });
+            }
+        }
+    };
+    (bar, on_event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_model_paths_name_the_settings() {
+        let flags = ModelFlags {
+            arch: "500,400".into(),
+            seed: 7,
+            out: None,
+            json: false,
+        };
+        assert_eq!(
+            flags.out_or_default("distill", "-logits-T4-a0.5"),
+            PathBuf::from("results/distill/arch-500-400-seed-7-logits-T4-a0.5.safetensors")
+        );
+        assert_eq!(
+            flags.out_or_default("train", ""),
+            PathBuf::from("results/train/arch-500-400-seed-7.safetensors")
+        );
+        let given = ModelFlags {
+            out: Some("m.safetensors".into()),
+            ..flags
+        };
+        assert_eq!(
+            given.out_or_default("train", ""),
+            PathBuf::from("m.safetensors")
+        );
+    }
+}

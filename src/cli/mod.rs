@@ -1,0 +1,12 @@
+//! The command line: one file per subcommand, plus what they share (flags, data loading, the
+//! progress bar). Flag parsing, progress display and printing only: the work is the library's,
+//! and no command calls into another command's module.
+
+pub mod common;
+pub mod distill;
+pub mod eval;
+pub mod gradcheck;
+pub mod model_run;
+pub mod report;
+pub mod reproduce;
+pub mod train;

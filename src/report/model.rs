@@ -1,0 +1,169 @@
+//! The report model: what a study's records say, row by row of the paper's Table 1 and cell by
+//! cell of the distillation grid, before any of it is written out.
+
+use crate::engine::loss::SoftTargetMode;
+use crate::report::stats::{PairedTest, Summary};
+use crate::study::record::{DistillSettings, Role, Source};
+use serde::Serialize;
+
+/// The report of a study, as written to `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StudyReport {
+    /// Table 1, in the paper's order, then the extra rows.
+    pub rows: Vec<RowSummary>,
+    /// Every distillation setting present, sorted by source, mode, T, α.
+    pub grid: Vec<GridCell>,
+    /// The T and α of rows 2 and 4.
+    pub main_temperature: f64,
+    pub main_alpha: f64,
+    /// Distinct repetitions found in the records.
+    pub repetitions: usize,
+}
+
+/// One row of Table 1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowSummary {
+    pub label: String,
+    pub role: Role,
+    /// The distillation settings (distilled rows only).
+    pub distill: Option<DistillSettings>,
+    /// The paper's mean test error, as a fraction, where it gives one for this row.
+    pub paper_error: Option<f64>,
+    /// Our test errors, as fractions.
+    pub summary: Summary,
+    /// This row − the independent student, paired by repetition (fractions).
+    pub vs_independent: Option<PairedTest>,
+}
+
+/// One distillation setting of the grid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GridCell {
+    pub distill: DistillSettings,
+    /// Test errors of the students with these settings, as fractions.
+    pub summary: Summary,
+    /// Student − independent student, paired by repetition (fractions).
+    pub vs_independent: Option<PairedTest>,
+    /// The paired test's p-value after Holm's adjustment over every tested cell of the grid
+    /// ([`crate::report::stats::holm_adjust`]).
+    pub p_holm: Option<f64>,
+}
+
+/// The paper's Table 1, as fractions.
+pub(super) const PAPER_TEACHER: f64 = 0.0201;
+pub(super) const PAPER_FROM_TEACHER: f64 = 0.0289;
+pub(super) const PAPER_ENSEMBLE: f64 = 0.0181;
+pub(super) const PAPER_FROM_ENSEMBLE: f64 = 0.0268;
+pub(super) const PAPER_INDEPENDENT: f64 = 0.0226;
+
+/// The rows of the report, in order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum RowKind {
+    Teacher,
+    Distilled(Source, SoftTargetMode),
+    Ensemble,
+    Independent,
+    Member,
+}
+
+pub(super) const ROW_ORDER: [RowKind; 8] = [
+    RowKind::Teacher,
+    RowKind::Distilled(Source::Teacher, SoftTargetMode::Probabilities),
+    RowKind::Distilled(Source::Teacher, SoftTargetMode::Logits),
+    RowKind::Ensemble,
+    RowKind::Distilled(Source::Ensemble, SoftTargetMode::Probabilities),
+    RowKind::Distilled(Source::Ensemble, SoftTargetMode::Logits),
+    RowKind::Independent,
+    RowKind::Member,
+];
+
+impl RowKind {
+    pub(super) fn of(row: &RowSummary) -> RowKind {
+        match (row.role, row.distill) {
+            (Role::Teacher, _) => RowKind::Teacher,
+            (Role::Ensemble, _) => RowKind::Ensemble,
+            (Role::Independent, _) => RowKind::Independent,
+            (Role::Member, _) => RowKind::Member,
+            (Role::Distilled, Some(d)) => RowKind::Distilled(d.source, d.mode),
+            // Not produced by `build_report`; shown like the Hinton row.
+            (Role::Distilled, None) => RowKind::Distilled(Source::Teacher, SoftTargetMode::Logits),
+        }
+    }
+
+    /// The row number in the paper's Table 1 (`a`/`b` for our split by mode).
+    pub(super) fn number(self) -> &'static str {
+        use SoftTargetMode::{Logits, Probabilities};
+        match self {
+            RowKind::Teacher => "1",
+            RowKind::Distilled(Source::Teacher, Probabilities) => "2a",
+            RowKind::Distilled(Source::Teacher, Logits) => "2b",
+            RowKind::Ensemble => "3",
+            RowKind::Distilled(Source::Ensemble, Probabilities) => "4a",
+            RowKind::Distilled(Source::Ensemble, Logits) => "4b",
+            RowKind::Independent => "5",
+            RowKind::Member => "extra",
+        }
+    }
+
+    /// The short name of the figure's category axis.
+    pub(super) fn short(self) -> &'static str {
+        use SoftTargetMode::{Logits, Probabilities};
+        match self {
+            RowKind::Teacher => "teacher",
+            RowKind::Distilled(Source::Teacher, Probabilities) => "KD←teacher (prob.)",
+            RowKind::Distilled(Source::Teacher, Logits) => "KD←teacher (logits)",
+            RowKind::Ensemble => "ensemble",
+            RowKind::Distilled(Source::Ensemble, Probabilities) => "KD←ensemble (prob.)",
+            RowKind::Distilled(Source::Ensemble, Logits) => "KD←ensemble (logits)",
+            RowKind::Independent => "independent",
+            RowKind::Member => "member",
+        }
+    }
+
+    pub(super) fn label(self, ensemble_size: Option<usize>) -> String {
+        let mode = |m: SoftTargetMode| match m {
+            SoftTargetMode::Probabilities => "probabilities (paper-literal)",
+            SoftTargetMode::Logits => "logits (Hinton)",
+        };
+        match self {
+            RowKind::Teacher => "big network (teacher)".into(),
+            RowKind::Distilled(Source::Teacher, m) => {
+                format!("small network distilled from the big network — {}", mode(m))
+            }
+            RowKind::Ensemble => match ensemble_size {
+                Some(n) => format!("ensemble of {n} small networks"),
+                None => "ensemble of small networks".into(),
+            },
+            RowKind::Distilled(Source::Ensemble, m) => {
+                format!("small network distilled from the ensemble — {}", mode(m))
+            }
+            RowKind::Independent => "small network trained independently on hard labels".into(),
+            RowKind::Member => "single ensemble member".into(),
+        }
+    }
+
+    /// The paper's value; its one number per distilled row goes on the paper-literal row.
+    pub(super) fn paper_error(self) -> Option<f64> {
+        match self {
+            RowKind::Teacher => Some(PAPER_TEACHER),
+            RowKind::Distilled(Source::Teacher, SoftTargetMode::Probabilities) => {
+                Some(PAPER_FROM_TEACHER)
+            }
+            RowKind::Ensemble => Some(PAPER_ENSEMBLE),
+            RowKind::Distilled(Source::Ensemble, SoftTargetMode::Probabilities) => {
+                Some(PAPER_FROM_ENSEMBLE)
+            }
+            RowKind::Independent => Some(PAPER_INDEPENDENT),
+            _ => None,
+        }
+    }
+
+    pub(super) fn role(self) -> Role {
+        match self {
+            RowKind::Teacher => Role::Teacher,
+            RowKind::Distilled(..) => Role::Distilled,
+            RowKind::Ensemble => Role::Ensemble,
+            RowKind::Independent => Role::Independent,
+            RowKind::Member => Role::Member,
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Writing a report folder: `table.md`, `table.csv`, `summary.json`, `figure.svg` and
+//! `speed.json`, each atomically; the one writer behind both `reproduce` and `report`.
+
+use super::build::build_report;
+use super::csv::render_csv;
+use super::figure::render_figure_svg;
+use super::markdown::render_markdown;
+use super::model::StudyReport;
+use crate::data::Mnist;
+use crate::error::Error;
+use crate::persist::{checkpoint, write_atomically};
+use crate::report::speed::{measure, SizeSpeed};
+use crate::study::record::{Record, Role};
+use serde::Serialize;
+use std::path::Path;
+
+/// What `summary.json` holds.
+#[derive(Serialize)]
+struct SummaryFile<'a> {
+    #[serde(flatten)]
+    report: &'a StudyReport,
+    size_speed: &'a [SizeSpeed],
+}
+
+/// Writes `table.md`, `table.csv`, `summary.json` (the report and the size/speed table, pretty
+/// JSON; non-finite numbers become `null`) and `figure.svg` into `dir` (created if missing), each
+/// file atomically.
+pub fn write_report(
+    dir: &Path,
+    report: &StudyReport,
+    size_speed: &[SizeSpeed],
+) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let json = serde_json::to_string_pretty(&SummaryFile { report, size_speed })
+        .map_err(|e| Error::Config(format!("serializing the report: {e}")))?;
+    let figure = render_figure_svg(report)?;
+    let files = [
+        ("table.md", render_markdown(report, size_speed)),
+        ("table.csv", render_csv(report)),
+        ("summary.json", json + "\n"),
+        ("figure.svg", figure),
+    ];
+    for (name, text) in files {
+        write_atomically(&dir.join(name), text.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Builds the report of `records` and writes it to `dir`: the four files of [`write_report`]
+/// and `speed.json`, measured from repetition 0's saved models when the data is given, otherwise
+/// reused from `dir/speed.json` if present. Returns the Markdown, for printing.
+pub fn write_report_folder(
+    dir: &Path,
+    records: &[Record],
+    temperature: f64,
+    alpha: f64,
+    mnist: Option<&Mnist>,
+) -> Result<String, Error> {
+    let report = build_report(records, temperature, alpha)?;
+    let speed_file = dir.join("speed.json");
+    let speed = match mnist {
+        Some(mnist) => {
+            let rows = size_speed(dir, records, mnist)?;
+            let text = serde_json::to_string_pretty(&rows).expect("rows serialise");
+            write_atomically(&speed_file, text.as_bytes())?;
+            rows
+        }
+        None => match std::fs::read(&speed_file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Config(format!("{}: unreadable ({e})", speed_file.display()))
+            })?,
+            Err(_) => Vec::new(),
+        },
+    };
+    write_report(dir, &report, &speed)?;
+    Ok(render_markdown(&report, &speed))
+}
+
+/// The size/speed table from repetition 0's models in `dir`, if they are there.
+fn size_speed(dir: &Path, records: &[Record], mnist: &Mnist) -> Result<Vec<SizeSpeed>, Error> {
+    let model = |key: &str| {
+        checkpoint::load::<f32>(&dir.join("models").join(format!("{key}.safetensors")))
+            .map(|(m, _)| m)
+    };
+    let mut rows = Vec::new();
+    let has = |role: Role| records.iter().any(|r| r.role == role && r.repetition == 0);
+    if has(Role::Teacher) {
+        rows.push(measure("teacher", &[model("rep00/teacher")?], &mnist.test));
+    }
+    if has(Role::Ensemble) {
+        let members: Vec<_> = records
+            .iter()
+            .filter(|r| r.role == Role::Member && r.repetition == 0)
+            .map(|r| model(&r.key))
+            .collect::<Result<_, _>>()?;
+        rows.push(measure(
+            &format!("ensemble of {}", members.len()),
+            &members,
+            &mnist.test,
+        ));
+    }
+    if has(Role::Independent) {
+        rows.push(measure(
+            "student",
+            &[model("rep00/independent")?],
+            &mnist.test,
+        ));
+    }
+    Ok(rows)
+}

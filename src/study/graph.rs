@@ -1,0 +1,186 @@
+//! Running a study: the graph of jobs (teachers, members and independent students, ensembles,
+//! soft targets, distilled students), each model trained, evaluated and saved, or found on disk.
+//!
+//! For each repetition `r` the study trains the teacher, the ensemble members and the
+//! independent student, assembles the ensemble, then distils one student per arm (source ×
+//! soft-target mode × T × α). The independent and every distilled student of a repetition share
+//! their seed — the same initial weights and the same batch order — so their test errors can be
+//! compared pair by pair. Every model's record and weights are written the moment it finishes;
+//! a re-run skips whatever is already on disk.
+
+use super::models::{Context, Job};
+use super::progress::StudyEvent;
+use super::protocol::Study;
+use super::store::ResultsStore;
+use crate::data::{Dataset, Split};
+use crate::engine::loss::SoftTargetMode;
+use crate::engine::mlp::Mlp;
+use crate::error::Error;
+use crate::study::record::{distilled_key, DistillSettings, Record, Source};
+use crate::study::scheduler::{run_graph, Finished, Node};
+use crate::train::teacher::{SoftTargets, Teacher};
+use std::collections::HashMap;
+
+/// Runs the study on `train_data` (split by the protocol) and evaluates on `test_data`,
+/// skipping every model whose record is already in `store`. The models run as a graph of jobs
+/// on `workers` threads (see [`crate::study::scheduler`]): teachers first (the longest), then ensemble
+/// members and independent students, the soft targets as soon as their teacher is ready, and
+/// the distilled students last. Returns all records of the study, in job order.
+pub fn run(
+    study: &Study,
+    train_data: &Dataset,
+    test_data: &Dataset,
+    store: &ResultsStore,
+    workers: usize,
+    on_event: &(dyn Fn(StudyEvent) + Sync),
+) -> Result<Vec<Record>, Error> {
+    let ctx = Context {
+        study,
+        train_data,
+        test_data,
+        split: Split::holdout(train_data.len(), study.protocol.validation_fraction),
+        store,
+        on_event,
+    };
+    let (tasks, nodes) = ctx.plan()?;
+    let outputs = run_graph(&nodes, workers, &|i, finished: &Finished<'_, Output>| {
+        ctx.run_task(&tasks[i], &nodes[i].deps, finished)
+    })?;
+    Ok(outputs
+        .iter()
+        .flatten()
+        .filter_map(|output| match output.as_ref() {
+            Output::Model(record, _) | Output::Ensemble(record, _) | Output::Record(record) => {
+                Some(record.clone())
+            }
+            Output::Targets(_) => None,
+        })
+        .collect())
+}
+/// One job of the study's graph.
+#[derive(Debug, Clone)]
+enum Task {
+    /// The teacher, a member or the independent student of a repetition.
+    HardLabels(usize, Job),
+    /// The ensemble of a repetition (its dependencies are the members).
+    Ensemble(usize),
+    /// Soft targets of the repetition's teacher or ensemble (its single dependency).
+    Targets {
+        temperature: f64,
+        mode: SoftTargetMode,
+    },
+    /// A distilled student (its dependency: its soft targets, or none if it is on disk).
+    Distilled(usize, DistillSettings),
+}
+
+/// What a job leaves for the jobs that depend on it.
+enum Output {
+    Model(Record, Mlp<f32>),
+    Ensemble(Record, Teacher),
+    Targets(SoftTargets),
+    Record(Record),
+}
+
+/// Scheduling classes: lower runs first among ready jobs.
+const FIRST: u64 = 0;
+const SOON: u64 = 1;
+const NORMAL: u64 = 2;
+const LAST: u64 = 3;
+
+impl Context<'_> {
+    /// The graph of jobs: per repetition, the teacher (first: it is the longest), the members
+    /// and the independent student, the ensemble, one soft-target job per (source, T, mode)
+    /// still needed, and the distilled students.
+    fn plan(&self) -> Result<(Vec<Task>, Vec<Node>), Error> {
+        let mut tasks = Vec::new();
+        let mut nodes = Vec::new();
+        let mut push = |task: Task, priority: u64, deps: Vec<usize>, transient: bool| {
+            tasks.push(task);
+            nodes.push(Node {
+                priority,
+                deps,
+                transient,
+            });
+            nodes.len() - 1
+        };
+        for r in self.study.repetitions_to_run() {
+            let teacher = push(Task::HardLabels(r, Job::Teacher), FIRST, vec![], false);
+            let members: Vec<usize> = (0..self.study.protocol.ensemble_size)
+                .map(|m| push(Task::HardLabels(r, Job::Member(m)), NORMAL, vec![], false))
+                .collect();
+            push(Task::HardLabels(r, Job::Independent), NORMAL, vec![], false);
+            let ensemble = push(Task::Ensemble(r), SOON, members, false);
+            let mut targets: HashMap<(Source, u64, SoftTargetMode), usize> = HashMap::new();
+            for arm in &self.study.arms {
+                let deps = if self.store.record(&distilled_key(r, arm))?.is_some() {
+                    vec![]
+                } else {
+                    let source = match arm.source {
+                        Source::Teacher => teacher,
+                        Source::Ensemble => ensemble,
+                    };
+                    let key = (arm.source, arm.temperature.to_bits(), arm.mode);
+                    let job = *targets.entry(key).or_insert_with(|| {
+                        let task = Task::Targets {
+                            temperature: arm.temperature,
+                            mode: arm.mode,
+                        };
+                        push(task, SOON, vec![source], true)
+                    });
+                    vec![job]
+                };
+                push(Task::Distilled(r, *arm), LAST, deps, false);
+            }
+        }
+        Ok((tasks, nodes))
+    }
+
+    fn run_task(
+        &self,
+        task: &Task,
+        deps: &[usize],
+        finished: &Finished<'_, Output>,
+    ) -> Result<Output, Error> {
+        match task {
+            Task::HardLabels(r, job) => {
+                let (record, model) = self.hard_label_model(*r, *job)?;
+                Ok(Output::Model(record, model))
+            }
+            Task::Ensemble(r) => {
+                let members = deps
+                    .iter()
+                    .map(|&d| match finished.get(d).as_ref() {
+                        Output::Model(_, model) => model.clone(),
+                        _ => unreachable!("an ensemble depends on its members only"),
+                    })
+                    .collect();
+                let ensemble = Teacher::ensemble(members)?;
+                let record = self.ensemble_record(*r, &ensemble)?;
+                Ok(Output::Ensemble(record, ensemble))
+            }
+            Task::Targets { temperature, mode } => {
+                let source = finished.get(deps[0]);
+                let targets = match source.as_ref() {
+                    Output::Model(_, model) => Teacher::single(model.clone()).soft_targets(
+                        self.train_data,
+                        *temperature,
+                        *mode,
+                    ),
+                    Output::Ensemble(_, ensemble) => {
+                        ensemble.soft_targets(self.train_data, *temperature, *mode)
+                    }
+                    _ => unreachable!("soft targets depend on a teacher or an ensemble"),
+                };
+                Ok(Output::Targets(targets))
+            }
+            Task::Distilled(r, arm) => {
+                let targets = deps.first().map(|&d| finished.get(d));
+                let targets = targets.as_deref().map(|output| match output {
+                    Output::Targets(t) => t,
+                    _ => unreachable!("a distilled student depends on its soft targets only"),
+                });
+                Ok(Output::Record(self.distilled_model(*r, arm, targets)?))
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The jobs of a study that make models: the teacher, a member or the independent student on
+//! hard labels, a distilled student, the ensemble's record; each found on disk or trained,
+//! evaluated on the test set and saved.
+
+use super::progress::{role_cost, StudyEvent};
+use super::protocol::{model_seed, Study};
+use super::store::ResultsStore;
+use crate::data::{Dataset, Split};
+use crate::engine::loss::Distillation;
+use crate::engine::mlp::Mlp;
+use crate::error::Error;
+use crate::study::record::{distilled_key, DistillSettings, Record, Role};
+use crate::train::evaluate::evaluate;
+use crate::train::teacher::{SoftTargets, Teacher};
+use crate::train::{train, Objective, TrainConfig, TrainEvent};
+use std::time::Instant;
+
+pub(super) struct Context<'a> {
+    pub(super) study: &'a Study,
+    pub(super) train_data: &'a Dataset,
+    pub(super) test_data: &'a Dataset,
+    pub(super) split: Split,
+    pub(super) store: &'a ResultsStore,
+    pub(super) on_event: &'a (dyn Fn(StudyEvent) + Sync),
+}
+
+/// Who a model is in the study.
+pub(super) struct ModelId {
+    key: String,
+    role: Role,
+    repetition: usize,
+    member: Option<usize>,
+    distill: Option<DistillSettings>,
+    seed: u64,
+}
+
+/// One model to train on hard labels.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Job {
+    Teacher,
+    Member(usize),
+    Independent,
+}
+
+impl Context<'_> {
+    pub(super) fn sizes(&self, hidden: &[usize]) -> Vec<usize> {
+        let mut sizes = vec![self.train_data.pixels()];
+        sizes.extend(hidden);
+        sizes.push(self.train_data.classes());
+        sizes
+    }
+
+    /// The teacher, a member or the independent student: from disk, or trained now.
+    pub(super) fn hard_label_model(&self, r: usize, job: Job) -> Result<(Record, Mlp<f32>), Error> {
+        let protocol = &self.study.protocol;
+        let (key, role, member, hidden) = match job {
+            Job::Teacher => (
+                format!("rep{r:02}/teacher"),
+                Role::Teacher,
+                None,
+                &protocol.teacher_hidden,
+            ),
+            Job::Member(m) => (
+                format!("rep{r:02}/member{m:02}"),
+                Role::Member,
+                Some(m),
+                &protocol.student_hidden,
+            ),
+            Job::Independent => (
+                format!("rep{r:02}/independent"),
+                Role::Independent,
+                None,
+                &protocol.student_hidden,
+            ),
+        };
+        if let Some(record) = self.resumed(&key, role)? {
+            let model = self.store.model(&key)?;
+            return Ok((record, model));
+        }
+        let seed = model_seed(protocol.seed, r, role, member.unwrap_or(0));
+        let id = ModelId {
+            key,
+            role,
+            repetition: r,
+            member,
+            distill: None,
+            seed,
+        };
+        self.train_model(id, hidden, &Objective::HardLabels)
+    }
+
+    /// One distilled student, unless its record is on disk (then `targets` is `None`).
+    pub(super) fn distilled_model(
+        &self,
+        r: usize,
+        arm: &DistillSettings,
+        targets: Option<&SoftTargets>,
+    ) -> Result<Record, Error> {
+        let key = distilled_key(r, arm);
+        if let Some(record) = self.resumed(&key, Role::Distilled)? {
+            return Ok(record);
+        }
+        let targets = targets.expect("soft targets are computed for every arm not on disk");
+        let loss = Distillation::new(arm.alpha, arm.temperature, arm.mode)?;
+        let seed = model_seed(self.study.protocol.seed, r, Role::Distilled, 0);
+        let id = ModelId {
+            key,
+            role: Role::Distilled,
+            repetition: r,
+            member: None,
+            distill: Some(*arm),
+            seed,
+        };
+        let objective = Objective::Distill { targets, loss };
+        Ok(self
+            .train_model(id, &self.study.protocol.student_hidden, &objective)?
+            .0)
+    }
+
+    /// The record of `key` if it is already on disk (announced as resumed).
+    pub(super) fn resumed(&self, key: &str, role: Role) -> Result<Option<Record>, Error> {
+        let record = self.store.record(key)?;
+        if let Some(record) = &record {
+            (self.on_event)(StudyEvent::ModelStarted {
+                key: key.to_string(),
+                resumed: true,
+            });
+            (self.on_event)(StudyEvent::ModelDone {
+                key: key.to_string(),
+                test_error: record.test_error,
+                cost: role_cost(role),
+                resumed: true,
+            });
+        }
+        Ok(record)
+    }
+
+    /// Trains one model, evaluates it, and saves its weights and record.
+    pub(super) fn train_model(
+        &self,
+        id: ModelId,
+        hidden: &[usize],
+        objective: &Objective<'_>,
+    ) -> Result<(Record, Mlp<f32>), Error> {
+        let started = Instant::now();
+        (self.on_event)(StudyEvent::ModelStarted {
+            key: id.key.clone(),
+            resumed: false,
+        });
+        let sizes = self.sizes(hidden);
+        let mut mlp = Mlp::<f32>::glorot(&sizes, id.seed)?;
+        let cfg = TrainConfig {
+            seed: id.seed,
+            ..self.study.protocol.train.clone()
+        };
+        let mut on_train = |event: TrainEvent<'_>| {
+            if let TrainEvent::EpochDone(e) = event {
+                (self.on_event)(StudyEvent::Epoch {
+                    key: id.key.clone(),
+                    epoch: e.epoch,
+                    val_error: e.val_error,
+                });
+            }
+        };
+        let report = train(
+            &mut mlp,
+            self.train_data,
+            &self.split,
+            &cfg,
+            objective,
+            &id.key,
+            &mut on_train,
+        )?;
+        let best = report
+            .epochs
+            .iter()
+            .find(|e| e.epoch == report.best_epoch)
+            .cloned();
+        let test = evaluate(&mlp, self.test_data, 0..self.test_data.len());
+        let record = Record {
+            key: id.key,
+            role: id.role,
+            repetition: id.repetition,
+            member: id.member,
+            distill: id.distill,
+            seed: id.seed,
+            arch: mlp.sizes().to_vec(),
+            parameters: mlp.params().len(),
+            val_loss: best.as_ref().map_or(f64::NAN, |e| e.val_loss),
+            val_error: best.as_ref().map_or(f64::NAN, |e| e.val_error),
+            best_epoch: report.best_epoch,
+            stopped_early: report.stopped_early,
+            epochs: report.epochs,
+            test_loss: test.loss,
+            test_error: test.error,
+            train_seconds: report.train_seconds,
+            wall_seconds: started.elapsed().as_secs_f64(),
+        };
+        self.store.save(&record, Some(&mlp))?;
+        (self.on_event)(StudyEvent::ModelDone {
+            key: record.key.clone(),
+            test_error: record.test_error,
+            cost: role_cost(record.role),
+            resumed: false,
+        });
+        Ok((record, mlp))
+    }
+
+    /// The ensemble's record (assembled from the members, nothing trained).
+    pub(super) fn ensemble_record(&self, r: usize, ensemble: &Teacher) -> Result<Record, Error> {
+        let key = format!("rep{r:02}/ensemble");
+        if let Some(record) = self.store.record(&key)? {
+            return Ok(record);
+        }
+        let started = Instant::now();
+        let val = ensemble.evaluate(self.train_data, self.split.validation.clone());
+        let test = ensemble.evaluate(self.test_data, 0..self.test_data.len());
+        let record = Record {
+            key,
+            role: Role::Ensemble,
+            repetition: r,
+            member: None,
+            distill: None,
+            seed: model_seed(self.study.protocol.seed, r, Role::Ensemble, 0),
+            arch: ensemble.members()[0].sizes().to_vec(),
+            parameters: ensemble.members().iter().map(|m| m.params().len()).sum(),
+            epochs: Vec::new(),
+            best_epoch: 0,
+            stopped_early: false,
+            val_loss: val.loss,
+            val_error: val.error,
+            test_loss: test.loss,
+            test_error: test.error,
+            train_seconds: 0.0,
+            wall_seconds: started.elapsed().as_secs_f64(),
+        };
+        self.store.save(&record, None)?;
+        Ok(record)
+    }
+}

@@ -1,0 +1,109 @@
+//! The record of one trained (or assembled) model in a results folder: what it is, how it was
+//! trained, and how well it does. One JSON file per model, written atomically the moment the
+//! model is done, so an interrupted study resumes where it stopped and folders from several
+//! machines can be merged.
+
+use crate::engine::loss::SoftTargetMode;
+use crate::train::EpochRecord;
+use serde::{Deserialize, Serialize};
+
+/// What part of the study a model plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The big network, `784-500-400-300-200-100-10`.
+    Teacher,
+    /// One small network of the ensemble.
+    Member,
+    /// The ensemble of the members of a repetition (assembled, not trained).
+    Ensemble,
+    /// The small network trained on hard labels alone.
+    Independent,
+    /// A small network distilled from the teacher or the ensemble.
+    Distilled,
+}
+
+/// Whom a distilled student learned from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    Teacher,
+    Ensemble,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Source::Teacher => "teacher",
+            Source::Ensemble => "ensemble",
+        })
+    }
+}
+
+/// The distillation settings of a distilled student.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DistillSettings {
+    pub source: Source,
+    pub mode: SoftTargetMode,
+    pub temperature: f64,
+    pub alpha: f64,
+}
+
+/// One model of a study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Unique within a study, e.g. `rep03/distilled-teacher-logits-T1-a0.1`; also the file stem.
+    pub key: String,
+    pub role: Role,
+    /// 0-based repetition.
+    pub repetition: usize,
+    /// Member index (members only).
+    pub member: Option<usize>,
+    /// Distillation settings (distilled students only).
+    pub distill: Option<DistillSettings>,
+    /// Seed of the initial weights and of the batch order.
+    pub seed: u64,
+    /// Layer sizes (of one member, for an ensemble).
+    pub arch: Vec<usize>,
+    /// Parameters (all members together, for an ensemble).
+    pub parameters: usize,
+    /// Per-epoch history (empty for an ensemble).
+    pub epochs: Vec<EpochRecord>,
+    /// The epoch whose weights were kept (0 for an ensemble).
+    pub best_epoch: usize,
+    pub stopped_early: bool,
+    /// Validation loss and error of the kept weights.
+    pub val_loss: f64,
+    pub val_error: f64,
+    /// Test loss (hard-label cross-entropy) and error.
+    pub test_loss: f64,
+    pub test_error: f64,
+    /// Seconds spent in training steps.
+    pub train_seconds: f64,
+    /// Wall-clock seconds from start to record, including validation and soft targets.
+    pub wall_seconds: f64,
+}
+
+impl Record {
+    /// The record with its timings zeroed: what must be identical between two runs of the same
+    /// study, whatever the machine load or thread count.
+    pub fn without_timings(&self) -> Record {
+        let mut r = self.clone();
+        r.train_seconds = 0.0;
+        r.wall_seconds = 0.0;
+        for e in &mut r.epochs {
+            e.seconds = 0.0;
+            e.samples_per_s = 0.0;
+            e.val_seconds = 0.0;
+        }
+        r
+    }
+}
+
+/// The key of a distilled student, e.g. `rep03/distilled-ensemble-probabilities-T4-a0.5`.
+pub fn distilled_key(repetition: usize, d: &DistillSettings) -> String {
+    format!(
+        "rep{repetition:02}/distilled-{}-{}-T{}-a{}",
+        d.source, d.mode, d.temperature, d.alpha
+    )
+}
