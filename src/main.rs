@@ -5,13 +5,14 @@ mod cli;
 
 use clap::{Parser, Subcommand};
 use cli::{distill, eval, gradcheck, report, reproduce, train};
+use kd_mlp::engine::kernels::simd::check_env;
 use kd_mlp::engine::kernels::threads::build_pool;
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
     name = "kd-mlp",
-    version,
+    version = version_text(),
     about = "Train MLP teachers, ensembles and students on IDX image files (MNIST), and test whether knowledge distillation beats hard labels"
 )]
 struct Cli {
@@ -39,6 +40,19 @@ enum Command {
     Gradcheck(gradcheck::GradcheckArgs),
 }
 
+/// `0.1.0 (simd: avx2)`: the version and the SIMD level the kernels run at, which a benchmark
+/// report should always carry.
+fn version_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let level = match check_env() {
+            Ok(level) => level.name().to_string(),
+            Err(e) => format!("none: {e}"),
+        };
+        format!("{} (simd: {level})", env!("CARGO_PKG_VERSION"))
+    })
+}
+
 fn main() -> ExitCode {
     restore_default_sigpipe();
     let cli = Cli::parse();
@@ -50,7 +64,9 @@ fn main() -> ExitCode {
         }
         Command::Report(_) | Command::Eval(_) | Command::Gradcheck(_) => Ok(()),
     };
-    let result = handler
+    // A bad KD_MLP_SIMD is the user's error: say so before any work.
+    let result = check_env()
+        .and(handler)
         .and_then(|()| build_pool(cli.threads))
         .and_then(|pool| {
             let threads = pool.current_num_threads();

@@ -2,7 +2,9 @@
 
 use crate::engine::kernels::matmul::matmul_into;
 use crate::Float;
-use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use ndarray_rand::rand_distr::Uniform;
+use ndarray_rand::RandomExt;
 use rand::Rng;
 
 /// Forward: `y = x·W + b` (the bias broadcast over the rows).
@@ -58,14 +60,15 @@ pub fn glorot_limit(fan_in: usize, fan_out: usize) -> f64 {
     (6.0 / (fan_in + fan_out) as f64).sqrt()
 }
 
-/// Fills `w: (I, O)` with Glorot-uniform draws, row by row. Each draw is made in f64 and rounded,
-/// so an f32 and an f64 model built from the same seed hold the same weights up to rounding.
+/// Fills `w: (I, O)` with Glorot-uniform draws in row-major order, through `ndarray-rand`
+/// (`random_using` with the uniform distribution on `[−limit, limit)`) from the caller's seeded
+/// stream. Each draw is made in f64 and rounded, so an f32 and an f64 model built from the same
+/// seed hold the same weights up to rounding.
 ///
 /// Derivation: `docs/MATH.md`, section "Glorot uniform initialisation".
 pub fn glorot_uniform<F: Float, R: Rng>(mut w: ArrayViewMut2<F>, rng: &mut R) {
     let (fan_in, fan_out) = w.dim();
     let limit = glorot_limit(fan_in, fan_out);
-    for v in w.iter_mut() {
-        *v = F::of(rng.gen_range(-limit..limit));
-    }
+    let draws = Array2::<f64>::random_using(w.dim(), Uniform::new(-limit, limit), rng);
+    w.zip_mut_with(&draws, |v, &d| *v = F::of(d));
 }

@@ -22,6 +22,11 @@ pub trait Float: NdFloat + num_traits::FromPrimitive + Default {
     fn push_le_bytes(self, out: &mut Vec<u8>);
     /// Reads one value from exactly `Self::BYTES` little-endian bytes.
     fn from_le_slice(bytes: &[u8]) -> Self;
+    /// `e^x` from the pure-Rust `libm` crate, the same bits on every CPU and C library (the
+    /// standard library's `exp` calls the system's, whose last bit varies between them).
+    fn libm_exp(self) -> Self;
+    /// `ln x` from `libm`, for the same reason.
+    fn libm_ln(self) -> Self;
 }
 
 impl Float for f32 {
@@ -41,6 +46,12 @@ impl Float for f32 {
         b.copy_from_slice(bytes);
         f32::from_le_bytes(b)
     }
+    fn libm_exp(self) -> Self {
+        libm::expf(self)
+    }
+    fn libm_ln(self) -> Self {
+        libm::logf(self)
+    }
 }
 
 impl Float for f64 {
@@ -59,5 +70,11 @@ impl Float for f64 {
         let mut b = [0u8; 8];
         b.copy_from_slice(bytes);
         f64::from_le_bytes(b)
+    }
+    fn libm_exp(self) -> Self {
+        libm::exp(self)
+    }
+    fn libm_ln(self) -> Self {
+        libm::log(self)
     }
 }

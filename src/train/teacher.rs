@@ -103,7 +103,7 @@ impl Teacher {
         let mut wrong = 0usize;
         for (i, row) in probs.axis_iter(Axis(0)).enumerate() {
             let y = data.label(start + i);
-            loss -= f64::from(row[y].max(f32::MIN_POSITIVE)).ln();
+            loss -= libm::log(f64::from(row[y].max(f32::MIN_POSITIVE)));
             wrong += usize::from(argmax(row) != y);
         }
         let n = samples.max(1) as f64;
@@ -158,7 +158,7 @@ impl SoftTargets {
             .map(|r| {
                 r.iter()
                     .filter(|&&v| v > 0.0)
-                    .map(|&v| -f64::from(v) * f64::from(v).ln())
+                    .map(|&v| -f64::from(v) * libm::log(f64::from(v)))
                     .sum::<f64>()
             })
             .sum();

@@ -1,29 +1,32 @@
 //! `C = A·B`, with the columns of `C` spread over the rayon pool.
 //!
-//! Why columns: each element `C[i, j] = Σ_k A[i, k]·B[k, j]` is computed entirely by one task, with
-//! the same sequence of multiply-adds whatever block it falls in (matrixmultiply packs its operands
-//! and sums over `k` in a fixed order). So splitting the columns needs no reduction buffer and gives
-//! the same bytes for any thread count: a run with `--threads 1` and one with `--threads 2` train
-//! identical models. (Splitting the batch rows of a weight gradient `dW = Xᵀ·dY` would instead need
-//! one partial `dW` per shard and a summation, which costs memory traffic and changes rounding with
-//! the shard count.) The test below checks the invariance on awkward block widths.
+//! Why columns: each element `C[i, j] = Σ_k A[i, k]·B[k, j]` is computed entirely by one task, as
+//! one chain of fused multiply-adds over `k` in order ([`super::gemm`]), whatever block it falls
+//! in. So splitting the columns needs no reduction buffer and gives the same bytes for any thread
+//! count: a run with `--threads 1` and one with `--threads 2` train identical models. (Splitting
+//! the batch rows of a weight gradient `dW = Xᵀ·dY` would instead need one partial `dW` per shard
+//! and a summation, which costs memory traffic and changes rounding with the shard count.) The
+//! tests below check the invariance on awkward block widths.
 
+use super::gemm::{Out, Strided};
+use super::simd::{active, gemm_at};
 use crate::Float;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 /// Below this many multiply-adds a GEMM runs on the calling thread: splitting a small product
 /// costs more in task overhead than it saves.
 const PARALLEL_MIN_MACS: usize = 1 << 18;
 
-/// Column blocks are multiples of this width, so each block fills whole SIMD registers.
-const COLUMN_ALIGN: usize = 16;
-
-/// Products with at most this many rows take [`few_rows_into`] (when the layouts allow).
-const FEW_ROWS: usize = 4;
+/// Column blocks are multiples of this width, so each block is whole register tiles (32 columns
+/// at AVX-512, two tiles of 16 elsewhere).
+const COLUMN_ALIGN: usize = 32;
 
 /// `c = a·b` (overwrites `c`).
+///
+/// f32 (training, evaluation, soft targets, inference) goes through the engine's own kernels, the
+/// same bits on every CPU; f64 (the gradient audit) through ndarray's GEMM.
 ///
 /// Derivation: `docs/MATH.md`, section "Determinism", "Splitting GEMM output columns across threads".
 ///
@@ -34,10 +37,6 @@ pub fn matmul_into<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayVie
     debug_assert_eq!((a.nrows(), b.ncols()), c.dim());
     let (m, k) = a.dim();
     let n = b.ncols();
-    if m <= FEW_ROWS && b.is_standard_layout() && c.is_standard_layout() {
-        few_rows_into(a, b, c);
-        return;
-    }
     let threads = rayon::current_num_threads();
     if threads <= 1 || m * k * n < PARALLEL_MIN_MACS || n < 2 * COLUMN_ALIGN {
         block_product(a, b, c);
@@ -50,134 +49,51 @@ pub fn matmul_into<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayVie
         .for_each(|(c_block, b_block)| block_product(a, b_block, c_block));
 }
 
-/// Rows of `A` (or depth `K`) up to which the hand-written kernels beat a packed GEMM: their
-/// operand `B` (or its panel) must stay in cache while every row tile of `A` streams over it.
-const SMALL: usize = 64;
-
-/// `c = a·b` on the calling thread: the hand-written f32 kernels where they apply (see
-/// [`crate::engine::kernels::simd_gemm`]), matrixmultiply otherwise.
+/// `c = a·b` on the calling thread.
 fn block_product<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayViewMut2<F>) {
-    if !try_simd_product(a, b, c.view_mut()) {
+    if std::any::TypeId::of::<F>() != std::any::TypeId::of::<f32>() {
         general_mat_mul(F::one(), &a, &b, F::zero(), &mut c);
+        return;
     }
-}
-
-/// Runs a hand-written kernel if `F` is f32, the CPU has AVX-512 and the layouts fit; returns
-/// whether it did.
-#[allow(unused_variables, unused_mut)]
-fn try_simd_product<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayViewMut2<F>) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use crate::engine::kernels::simd_gemm::{available, gemm_nn, gemm_nt, Operand, Output};
-        if std::any::TypeId::of::<F>() != std::any::TypeId::of::<f32>() || !available() {
-            return false;
-        }
-        let (m, k) = a.dim();
-        let n = b.ncols();
-        let [a_rs, a_cs] = [a.strides()[0], a.strides()[1]];
-        let [b_rs, b_cs] = [b.strides()[0], b.strides()[1]];
-        if c.strides()[1] != 1 || m == 0 || n == 0 || k == 0 {
-            return false;
-        }
-        // The casts below are the identity: F is f32, checked above.
-        let operand = |ptr: *const F, row_stride, col_stride| Operand {
-            ptr: ptr as *const f32,
-            row_stride,
-            col_stride,
-        };
-        let out = Output {
-            ptr: c.as_mut_ptr() as *mut f32,
-            row_stride: c.strides()[0],
-        };
-        if b_cs == 1 && (m <= SMALL || k <= SMALL) {
-            // SAFETY: AVX-512F is available; the views describe valid (M, K), (K, N) and (M, N)
-            // matrices with these strides, and `c` is a distinct mutable view.
-            unsafe {
-                gemm_nn(
-                    m,
-                    k,
-                    n,
-                    operand(a.as_ptr(), a_rs, a_cs),
-                    operand(b.as_ptr(), b_rs, 1),
-                    out,
-                )
-            };
-            return true;
-        }
-        if b_rs == 1 && a_cs == 1 && m <= SMALL {
-            // b is the transpose of a stored (N, K) matrix with contiguous rows, b_cs apart.
-            // SAFETY: as above.
-            unsafe {
-                gemm_nt(
-                    m,
-                    k,
-                    n,
-                    operand(a.as_ptr(), a_rs, 1),
-                    operand(b.as_ptr(), b_cs, 1),
-                    out,
-                )
-            };
-            return true;
-        }
+    if c.strides()[0] < 0 || (c.ncols() > 1 && c.strides()[1] != 1) {
+        // The kernels write rows with contiguous columns; nothing in the engine passes another
+        // layout, but a library user may.
+        let mut tmp = Array2::<F>::zeros(c.dim());
+        block_product(a, b, tmp.view_mut());
+        c.assign(&tmp);
+        return;
     }
-    false
-}
-
-/// `c = a·b` for a few rows of `a` (inference on one sample, say), as a sum of scaled rows of
-/// `b`: `c[i, :] = Σ_k a[i, k]·b[k, :]`.
-///
-/// Why not the GEMM: matrixmultiply packs all of `b` (a layer's whole weight matrix) into a
-/// buffer on every call, which for one row costs more than the product itself; here each row of
-/// `b` is read once, contiguously. Terms with `a[i, k] = 0` are skipped: blank pixels (about 80 %
-/// of an MNIST image) and inactive ReLUs (about half of a hidden layer) contribute exactly zero.
-/// The sum runs over `k` in order, so the result does not depend on the thread count (it may
-/// differ in the last bits from the GEMM's blocked order).
-///
-/// # Shapes
-/// `a: (M, K)` with `M` small, `b: (K, N)` and `c: (M, N)` in standard (row-major) layout.
-pub fn few_rows_into<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayViewMut2<F>) {
-    let b_rows = b.as_slice().expect("standard layout");
+    let (m, k) = a.dim();
     let n = b.ncols();
-    for (a_row, mut c_row) in a.rows().into_iter().zip(c.rows_mut()) {
-        let c_row = c_row.as_slice_mut().expect("standard layout");
-        c_row.fill(F::zero());
-        for (k, &x) in a_row.iter().enumerate() {
-            if x != F::zero() {
-                axpy(x, &b_rows[k * n..(k + 1) * n], c_row);
-            }
-        }
-    }
-}
-
-/// `y += x·v`, element by element.
-#[inline(always)]
-fn axpy_plain<F: Float>(x: F, v: &[F], y: &mut [F]) {
-    for (yi, &vi) in y.iter_mut().zip(v) {
-        *yi += x * vi;
-    }
-}
-
-/// The same loop compiled for AVX-512 (see `adam.rs` for why and why the bits are the same).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn axpy_avx512<F: Float>(x: F, v: &[F], y: &mut [F]) {
-    axpy_plain(x, v, y)
-}
-
-/// `y += x·v` with the widest loop this CPU supports.
-fn axpy<F: Float>(x: F, v: &[F], y: &mut [F]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU supports AVX-512F, checked just above.
-        return unsafe { axpy_avx512(x, v, y) };
-    }
-    axpy_plain(x, v, y)
+    // The casts are the identity: F is f32, checked above.
+    let view = |ptr: *const F, s: &[isize]| Strided {
+        ptr: ptr as *const f32,
+        rs: s[0],
+        cs: s[1],
+    };
+    let out = Out {
+        ptr: c.as_mut_ptr() as *mut f32,
+        rs: c.strides()[0] as usize,
+    };
+    // SAFETY: the views describe valid (M, K), (K, N) and (M, N) matrices with these strides, `c`
+    // is a distinct mutable view with contiguous columns, and `active()` is a level this CPU has.
+    unsafe {
+        gemm_at(
+            active(),
+            m,
+            k,
+            n,
+            view(a.as_ptr(), a.strides()),
+            view(b.as_ptr(), b.strides()),
+            out,
+        )
+    };
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{s, Array2};
+    use ndarray::s;
 
     fn operands() -> (Array2<f32>, Array2<f32>) {
         let a = Array2::from_shape_fn((33, 300), |(i, k)| {
@@ -236,31 +152,68 @@ mod tests {
         check(dy.view(), w.t());
     }
 
-    /// The few-rows path against the GEMM, with zeros in `a` (skipped) and a strided `a`.
+    /// The definition of the arithmetic, checked exactly: every element equals the chain
+    /// `c = fma(a[i, k], b[k, j], c)` over `k` in order, at every SIMD level this CPU has, for
+    /// each layout of the training step, ragged tile edges, one row, and depths beyond a block.
     #[test]
-    fn few_rows_match_the_gemm() {
-        let (a, b) = operands();
-        let mut a = a.slice(s![..3, ..]).to_owned();
-        a.slice_mut(s![.., ..100]).fill(0.0);
-        let mut fast = Array2::zeros((3, 517));
-        few_rows_into(a.view(), b.view(), fast.view_mut());
-        let mut gemm = Array2::zeros((3, 517));
-        general_mat_mul(1.0, &a, &b, 0.0, &mut gemm);
-        for (f, g) in fast.iter().zip(gemm.iter()) {
-            assert!((f - g).abs() <= 1e-4 * g.abs().max(1.0), "{f} vs {g}");
+    fn every_level_computes_the_in_order_fma_chain() {
+        use crate::engine::kernels::gemm::{Out, Strided, KC};
+        use crate::engine::kernels::simd::{gemm_at, Level};
+        let chain = |a: ArrayView2<f32>, b: ArrayView2<f32>| {
+            Array2::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| {
+                (0..a.ncols()).fold(0.0f32, |c, k| a[[i, k]].mul_add(b[[k, j]], c))
+            })
+        };
+        let x = Array2::from_shape_fn((13, KC + 45), |(i, k)| {
+            ((i * 13 + k * 7) % 17) as f32 / 9.0 - 0.8
+        });
+        let w = Array2::from_shape_fn((KC + 45, 77), |(k, j)| {
+            ((k * 3 + j * 11) % 19) as f32 / 10.0 - 0.9
+        });
+        let dy =
+            Array2::from_shape_fn((13, 77), |(i, j)| ((i * 5 + j * 3) % 13) as f32 / 6.0 - 1.0);
+        let cases: [(ArrayView2<f32>, ArrayView2<f32>); 4] = [
+            (x.view(), w.view()),
+            (x.t(), dy.view()),
+            (dy.view(), w.t()),
+            (x.slice(s![..1, ..]), w.view()),
+        ];
+        for (a, b) in cases {
+            let want = chain(a, b);
+            for level in Level::all_supported() {
+                let mut c = Array2::from_elem((a.nrows(), b.ncols()), f32::NAN);
+                let view = |v: ArrayView2<f32>| Strided {
+                    ptr: v.as_ptr(),
+                    rs: v.strides()[0],
+                    cs: v.strides()[1],
+                };
+                let out = Out {
+                    ptr: c.as_mut_ptr(),
+                    rs: c.ncols(),
+                };
+                // SAFETY: valid views of these shapes; `level` is supported here.
+                unsafe {
+                    gemm_at(
+                        level,
+                        a.nrows(),
+                        a.ncols(),
+                        b.ncols(),
+                        view(a),
+                        view(b),
+                        out,
+                    )
+                };
+                let same = c
+                    .iter()
+                    .zip(want.iter())
+                    .all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{level:?}, {:?} x {:?}", a.dim(), b.dim());
+            }
         }
-        // matmul_into takes this path for one row, whatever the pool
-        let mut one = Array2::zeros((1, 517));
-        matmul_into(a.slice(s![..1, ..]), b.view(), one.view_mut());
-        assert_eq!(one.row(0), fast.row(0));
-        let at = a.t().as_standard_layout().to_owned();
-        let mut strided = Array2::zeros((3, 517));
-        few_rows_into(at.t(), b.view(), strided.view_mut());
-        assert_eq!(strided, fast);
     }
 
     /// The same bytes with 1, 2 and 3 threads, for a row-major and for a transposed right
-    /// operand (the two layouts take different kernels, so they agree only to rounding).
+    /// operand (one packed in place, the other copied: the same chains, so the same bytes).
     #[test]
     fn identical_bytes_for_any_thread_count() {
         let (a, b) = operands();
@@ -280,9 +233,7 @@ mod tests {
         let one_t = run(1, bt.t());
         assert_eq!(one_t, run(2, bt.t()));
         assert_eq!(one_t, run(3, bt.t()));
-        for (x, y) in one.iter().zip(one_t.iter()) {
-            assert!((x - y).abs() <= 1e-4 * x.abs().max(1.0), "{x} vs {y}");
-        }
+        assert_eq!(one, one_t);
         // A strided output block (a column slice) is written in place, the rest left alone.
         let mut wide = Array2::from_elem((33, 600), 7.0f32);
         matmul_into(a.view(), b.view(), wide.slice_mut(s![.., 40..557]));

@@ -1,8 +1,10 @@
-//! The kernels: the matrix products of the dense layers (deterministic for any thread count,
-//! hand-written AVX-512 for the training step's shapes), the thread pool with denormals
-//! flushed, and the page placement of big buffers. Used by the engine; uses nothing above it.
+//! The kernels: the one f32 matrix product (portable Rust compiled per SIMD level, the same
+//! bits on every CPU), its spread over threads, the level chosen at run time, the thread pool
+//! with denormals flushed, and the page placement of big buffers. Used by the engine; uses
+//! nothing above it.
 
+pub mod gemm;
 pub mod matmul;
-pub mod simd_gemm;
+pub mod simd;
 pub mod stagger;
 pub mod threads;

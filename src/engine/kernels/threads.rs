@@ -5,6 +5,11 @@
 //! (a reference framework's teacher epoch went from 11.6 s to 19.4 s and kept growing). Setting
 //! FTZ (flush results to zero) and DAZ (treat subnormal inputs as zero) in MXCSR keeps every
 //! step at full speed; a subnormal is < 1.2e-38 in f32, far below anything that moves a weight.
+//!
+//! The flush is also part of the arithmetic: a run gives the same bits on every CPU only if
+//! every CPU flushes. On aarch64 the same effect is FPCR's FZ bit (bit 24), which flushes both
+//! subnormal inputs and results of single and double precision. (The aarch64 code below cannot
+//! be compiled on this project's x86 machines, which have no aarch64 standard library.)
 
 use crate::error::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,8 +18,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 #[cfg(target_arch = "x86_64")]
 const FTZ_DAZ: u32 = (1 << 15) | (1 << 6);
 
-/// Sets FTZ and DAZ on the calling thread (x86-64; a no-op elsewhere). Returns whether the flags
-/// are now set.
+/// FPCR bit 24: flush-to-zero (inputs and results) on aarch64.
+#[cfg(target_arch = "aarch64")]
+const FPCR_FZ: u64 = 1 << 24;
+
+/// Sets FTZ and DAZ on the calling thread (x86-64; FPCR.FZ on aarch64; a no-op elsewhere).
+/// Returns whether the flags are now set.
 ///
 /// Derivation: `docs/MATH.md`, section "Determinism", "Flushing denormals: FTZ and DAZ".
 pub fn flush_denormals() -> bool {
@@ -30,13 +39,25 @@ pub fn flush_denormals() -> bool {
         }
         denormals_flushed()
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(target_arch = "aarch64")]
+    {
+        // SAFETY: mrs/msr read and write the floating-point control register of this thread
+        // only; setting FZ changes the handling of subnormals and nothing else.
+        unsafe {
+            let mut fpcr: u64;
+            std::arch::asm!("mrs {}, fpcr", out(reg) fpcr, options(nomem, nostack));
+            fpcr |= FPCR_FZ;
+            std::arch::asm!("msr fpcr, {}", in(reg) fpcr, options(nomem, nostack));
+        }
+        denormals_flushed()
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
         false
     }
 }
 
-/// Whether FTZ and DAZ are set on the calling thread.
+/// Whether denormals are flushed on the calling thread (FTZ and DAZ on x86-64, FZ on aarch64).
 pub fn denormals_flushed() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -45,7 +66,14 @@ pub fn denormals_flushed() -> bool {
         unsafe { std::arch::asm!("stmxcsr [{}]", in(reg) &mut csr, options(nostack)) };
         csr & FTZ_DAZ == FTZ_DAZ
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(target_arch = "aarch64")]
+    {
+        let fpcr: u64;
+        // SAFETY: mrs only reads the floating-point control register.
+        unsafe { std::arch::asm!("mrs {}, fpcr", out(reg) fpcr, options(nomem, nostack)) };
+        fpcr & FPCR_FZ == FPCR_FZ
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
         false
     }

@@ -16,12 +16,12 @@ pub fn softmax_row<F: Float>(z: ArrayView1<F>, mut p: ArrayViewMut1<F>) -> (F, F
     let max = z.fold(F::neg_infinity(), |m, &v| m.max(v));
     let mut sum = F::zero();
     Zip::from(&mut p).and(&z).for_each(|pj, &zj| {
-        *pj = (zj - max).exp();
+        *pj = (zj - max).libm_exp();
         sum += *pj;
     });
     let inv = sum.recip();
     p.mapv_inplace(|v| v * inv);
-    (max, sum.ln())
+    (max, sum.libm_ln())
 }
 
 /// Softmax of every row and the *sum* over rows of the cross-entropy `−log p[b, y_b]`,

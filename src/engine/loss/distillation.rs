@@ -116,17 +116,17 @@ pub fn distillation_loss<F: Float>(
         let m = source.fold(F::neg_infinity(), |acc, &a| acc.max(a)) * inv_t;
         let mut sum = F::zero();
         for (u, &a) in d_row.iter_mut().zip(source.iter()) {
-            *u = (a * inv_t - m).exp();
+            *u = (a * inv_t - m).libm_exp();
             sum += *u;
         }
         let inv_sum = sum.recip();
         d_row.mapv_inplace(|u| u * inv_sum);
-        let log_norm = m + sum.ln();
+        let log_norm = m + sum.libm_ln();
         // KL(q ‖ u) = Σ_j q_j·(log q_j − log u_j), a zero q_j contributing nothing.
         let mut kl = F::zero();
         for (&qj, &a) in q_row.iter().zip(source.iter()) {
             if qj > F::zero() {
-                kl += qj * (qj.ln() - (a * inv_t - log_norm));
+                kl += qj * (qj.libm_ln() - (a * inv_t - log_norm));
             }
         }
         loss_sum += d.alpha * hard.to_f64() + (1.0 - d.alpha) * (t * t * kl).to_f64();
