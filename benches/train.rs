@@ -7,11 +7,12 @@
 
 mod common;
 
-use common::{mnist, train_flops_per_sample, STUDENT, TEACHER};
+use common::{mnist, STUDENT, TEACHER};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kd_mlp::data::validation_split;
 use kd_mlp::engine::adam::AdamConfig;
 use kd_mlp::engine::kernels::threads::build_pool;
+use kd_mlp::engine::mlp::train_flops_per_sample;
 use kd_mlp::engine::mlp::Mlp;
 use kd_mlp::train::{Objective, Trainer};
 use std::time::Duration;

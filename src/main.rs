@@ -4,7 +4,7 @@
 mod cli;
 
 use clap::{Parser, Subcommand};
-use cli::{distill, eval, gradcheck, report, reproduce, train};
+use cli::{bench, distill, eval, gradcheck, report, reproduce, train};
 use kd_mlp::engine::kernels::simd::check_env;
 use kd_mlp::engine::kernels::threads::build_pool;
 use std::process::ExitCode;
@@ -38,6 +38,9 @@ enum Command {
     /// Audit the analytic gradients against central finite differences in f64 (hard loss and both
     /// distillation modes, on a tiny random network); exits non-zero if any tensor fails.
     Gradcheck(gradcheck::GradcheckArgs),
+    /// A machine score in about a minute: teacher and student epochs on 1 and all threads,
+    /// inference at batch 1 and 1000, the SIMD level's FMA peak and each figure's fraction of it.
+    Bench(bench::BenchArgs),
 }
 
 /// `0.1.0 (simd: avx2)`: the version and the SIMD level the kernels run at, which a benchmark
@@ -62,7 +65,7 @@ fn main() -> ExitCode {
         Command::Train(_) | Command::Distill(_) | Command::Reproduce(_) => {
             kd_mlp::train::interrupt::install_handler()
         }
-        Command::Report(_) | Command::Eval(_) | Command::Gradcheck(_) => Ok(()),
+        Command::Report(_) | Command::Eval(_) | Command::Gradcheck(_) | Command::Bench(_) => Ok(()),
     };
     // A bad KD_MLP_SIMD is the user's error: say so before any work.
     let result = check_env()
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
                 Command::Report(args) => report::run(args),
                 Command::Eval(args) => eval::run(args),
                 Command::Gradcheck(args) => gradcheck::run(args),
+                Command::Bench(args) => bench::run_command(args),
             })
         });
     match result {

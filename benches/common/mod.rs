@@ -10,23 +10,6 @@ pub const TEACHER: [usize; 7] = [784, 500, 400, 300, 200, 100, 10];
 /// The student's layer sizes (and an ensemble member's).
 pub const STUDENT: [usize; 3] = [784, 100, 10];
 
-/// Training FLOPs per sample: forward 2·I·O per layer, dW 2·I·O, dX 2·I·O except the first
-/// layer (docs/MATH.md). 3 974 000 for the teacher, 319 600 for the student.
-pub fn train_flops_per_sample(sizes: &[usize]) -> u64 {
-    sizes
-        .windows(2)
-        .enumerate()
-        .map(|(l, io)| {
-            let mac = (io[0] * io[1]) as u64;
-            if l == 0 {
-                4 * mac
-            } else {
-                6 * mac
-            }
-        })
-        .sum()
-}
-
 /// MNIST from data/mnist, or exit with the fetch command (a bench has no data to invent).
 pub fn mnist() -> Mnist {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");

@@ -5,6 +5,7 @@
 
 pub mod gemm;
 pub mod matmul;
+pub mod peak;
 pub mod simd;
 pub mod stagger;
 pub mod threads;

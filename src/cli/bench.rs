@@ -1,0 +1,48 @@
+//! `kd-mlp bench`: the machine score, as one Markdown table row or JSON.
+
+use super::common::load_data;
+use clap::Args;
+use kd_mlp::bench::{markdown_row, run, BenchConfig};
+use kd_mlp::Error;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Folder with the four MNIST files (raw or .gz).
+    #[arg(long, default_value = "data/mnist")]
+    pub data: PathBuf,
+    /// Training samples per timed epoch (the first ones of the training file).
+    #[arg(long, default_value_t = 8000)]
+    pub samples: usize,
+    /// Print one JSON object instead of the Markdown row.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_command(args: BenchArgs) -> Result<(), Error> {
+    let mnist = load_data(&args.data)?;
+    let cfg = BenchConfig {
+        samples: args.samples,
+        ..BenchConfig::default()
+    };
+    if !args.json {
+        eprintln!(
+            "kd-mlp bench: {} training samples per epoch, about a minute",
+            cfg.samples
+        );
+    }
+    let report = run(&mnist, &cfg)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).expect("the report serialises")
+        );
+    } else {
+        println!("{}", markdown_row(&report, true));
+        println!(
+            "\n{} in {:.0} s; energy: {}",
+            report.simd_level, report.wall_seconds, report.energy
+        );
+    }
+    Ok(())
+}
