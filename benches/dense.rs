@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{STUDENT, TEACHER};
+use common::{quick, timing, STUDENT, TEACHER};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kd_mlp::engine::dense::{dense_backward, dense_forward};
 use kd_mlp::engine::kernels::threads::build_pool;
@@ -16,7 +16,15 @@ use std::time::Duration;
 
 fn dense(c: &mut Criterion) {
     let all = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut runs = vec![(1, vec![32usize, 256])];
+    // the quick profile skips batch 256
+    let mut runs = vec![(
+        1,
+        if quick() {
+            vec![32usize]
+        } else {
+            vec![32, 256]
+        },
+    )];
     if all > 1 {
         runs.push((all, vec![32]));
     }
@@ -37,9 +45,11 @@ fn dense_on(c: &mut Criterion, threads: usize, batches: &[usize]) {
         }
     }
     let mut group = c.benchmark_group(format!("dense_{threads}thread"));
-    group
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
+    timing(
+        &mut group,
+        Duration::from_millis(500),
+        Duration::from_secs(2),
+    );
     for &batch in batches {
         for &(i, o, first) in &shapes {
             let x = Array2::from_shape_fn((batch, i), |(r, k)| ((r * 7 + k * 3) % 11) as f32 * 0.1);

@@ -40,9 +40,11 @@ fn inference(c: &mut Criterion) {
         ),
     ];
     let mut group = c.benchmark_group("inference_1thread");
-    group
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
+    common::timing(
+        &mut group,
+        Duration::from_millis(500),
+        Duration::from_secs(3),
+    );
     for (name, members) in &models {
         let mut predictor = Predictor::new(members, n);
         group.throughput(Throughput::Elements(1));

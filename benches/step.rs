@@ -14,6 +14,7 @@ use kd_mlp::engine::loss::{
 };
 use kd_mlp::engine::mlp::param_count;
 use ndarray::Array2;
+use std::time::Duration;
 
 fn losses(c: &mut Criterion) {
     let z = Array2::from_shape_fn((32, 10), |(r, j)| ((r * 7 + j * 3) % 11) as f32 - 5.0);
@@ -21,6 +22,7 @@ fn losses(c: &mut Criterion) {
     let labels: Vec<usize> = (0..32).map(|r| r % 10).collect();
     let (mut p, mut dz) = (Array2::zeros((32, 10)), Array2::zeros((32, 10)));
     let mut group = c.benchmark_group("loss_batch32");
+    common::timing(&mut group, Duration::from_secs(3), Duration::from_secs(5));
     group.throughput(Throughput::Elements(32));
     group.bench_function("softmax_cross_entropy_and_gradient", |b| {
         b.iter(|| {
@@ -51,6 +53,7 @@ fn adam(c: &mut Criterion) {
     }
     let mut opt = Adam::new(n, AdamConfig::default());
     let mut group = c.benchmark_group("adam_1thread");
+    common::timing(&mut group, Duration::from_secs(3), Duration::from_secs(5));
     group.throughput(Throughput::Elements(n as u64));
     group.bench_function("step_teacher_794510_params", |b| {
         pool.install(|| b.iter(|| opt.step(&mut params, &grads)))
