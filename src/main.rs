@@ -4,7 +4,7 @@
 mod cli;
 
 use clap::{Parser, Subcommand};
-use cli::{distill, eval, gradcheck, report, reproduce, train};
+use cli::{distill, eval, gradcheck, inspect, report, reproduce, train};
 use kd_mlp::engine::kernels::threads::build_pool;
 use std::process::ExitCode;
 
@@ -12,7 +12,7 @@ use std::process::ExitCode;
 #[command(
     name = "kd-mlp",
     version,
-    about = "Train MLP teachers, ensembles and students on IDX image files (MNIST), and test whether knowledge distillation beats hard labels"
+    about = "Train MLP teachers, ensembles and students on IDX image files (MNIST and kin), and test whether knowledge distillation beats hard labels"
 )]
 struct Cli {
     /// Worker threads (0: one per core). Results do not depend on it.
@@ -34,6 +34,9 @@ enum Command {
     Report(report::ReportArgs),
     /// Test error, per-class error and confusion matrix of a saved model.
     Eval(eval::EvalArgs),
+    /// Look at a data folder before training: each file, the class histograms, pixel
+    /// statistics, the validation split, and warnings.
+    Inspect(inspect::InspectArgs),
     /// Audit the analytic gradients against central finite differences in f64 (hard loss and both
     /// distillation modes, on a tiny random network); exits non-zero if any tensor fails.
     Gradcheck(gradcheck::GradcheckArgs),
@@ -48,7 +51,9 @@ fn main() -> ExitCode {
         Command::Train(_) | Command::Distill(_) | Command::Reproduce(_) => {
             kd_mlp::train::interrupt::install_handler()
         }
-        Command::Report(_) | Command::Eval(_) | Command::Gradcheck(_) => Ok(()),
+        Command::Report(_) | Command::Eval(_) | Command::Inspect(_) | Command::Gradcheck(_) => {
+            Ok(())
+        }
     };
     let result = handler
         .and_then(|()| build_pool(cli.threads))
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
                 Command::Reproduce(args) => reproduce::run(args, threads),
                 Command::Report(args) => report::run(args),
                 Command::Eval(args) => eval::run(args),
+                Command::Inspect(args) => inspect::run(args),
                 Command::Gradcheck(args) => gradcheck::run(args),
             })
         });

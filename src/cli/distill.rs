@@ -51,7 +51,7 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
         .iter()
         .map(|path| checkpoint::load::<f32>(path).map(|(m, _)| m))
         .collect::<Result<Vec<Mlp<f32>>, _>>()?;
-    let mnist = load_data(&args.training.data)?;
+    let mnist = load_data(&args.training.data, members.first().map(Mlp::classes))?;
     for (member, path) in members.iter().zip(&args.teacher) {
         check_model_fits(member, &mnist.train, path)?;
     }

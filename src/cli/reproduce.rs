@@ -88,7 +88,7 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let mut train = args.training.config(0)?;
     train.seed = 0; // replaced by each model's own seed
-    let mnist = load_data(&args.training.data)?;
+    let mnist = load_data(&args.training.data, None)?;
     let protocol = Protocol {
         seed: args.seed,
         ensemble_size,
@@ -97,6 +97,7 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         train,
         validation_fraction: args.training.validation_fraction,
         data_fingerprint: data_fingerprint(&mnist.train),
+        classes: mnist.classes(),
     };
     let store = ResultsStore::open(&args.out, &protocol)?;
     let study = Study {

@@ -22,7 +22,7 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<(), Error> {
     let cfg = args.training.config(model.seed)?;
     let out = model.out_or_default("train", "");
     prepare_out(&out)?;
-    let mnist = load_data(&args.training.data)?;
+    let mnist = load_data(&args.training.data, None)?;
     let sizes = network_sizes(&mnist.train, &hidden);
     let mlp = Mlp::<f32>::glorot(&sizes, model.seed)?;
     let split = Split::holdout(mnist.train.len(), args.training.validation_fraction);
