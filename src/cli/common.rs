@@ -135,11 +135,15 @@ impl TrainingFlags {
 }
 
 /// Loads the data set (an error names the missing or bad file), its class count `--classes`,
-/// else `default_classes` (a saved model's), else the training labels'. Classes without a
-/// training example are said once on stderr.
+/// else `default_classes` (a saved model's), else the training labels'.
 pub fn load_data(flags: &DataFlags, default_classes: Option<usize>) -> Result<Mnist, Error> {
     let classes = flags.files.classes.or(default_classes);
-    let data = load(&flags.files.source(&flags.data), classes)?;
+    Ok(load(&flags.files.source(&flags.data), classes)?)
+}
+
+/// Says on stderr, once, which classes have no training example (legal: EMNIST letters has
+/// no class 0), for the commands that train.
+pub fn warn_empty_classes(data: &Mnist) {
     let empty = data.empty_classes();
     if !empty.is_empty() {
         eprintln!(
@@ -153,7 +157,6 @@ pub fn load_data(flags: &DataFlags, default_classes: Option<usize>) -> Result<Mn
                 .join(", ")
         );
     }
-    Ok(data)
 }
 
 /// `[pixels, hidden…, classes]` for this data.

@@ -1,7 +1,8 @@
 //! `kd-mlp distill`: one student distilled from a saved teacher or an ensemble of saved models.
 
 use super::common::{
-    check_model_fits, load_data, network_sizes, sizes_text, ModelFlags, TrainingFlags,
+    check_model_fits, load_data, network_sizes, sizes_text, warn_empty_classes, ModelFlags,
+    TrainingFlags,
 };
 use super::model_run::{prepare_out, train_and_finish, RunOutput, Training};
 use clap::Args;
@@ -55,6 +56,7 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
     for (member, path) in members.iter().zip(&args.teacher) {
         check_model_fits(member, &mnist.train, path)?;
     }
+    warn_empty_classes(&mnist);
     let teacher = Teacher::ensemble(members)?;
     let sizes = network_sizes(&mnist.train, &hidden);
     let split = Split::holdout(mnist.train.len(), args.training.validation_fraction);

@@ -1,7 +1,7 @@
 //! `kd-mlp reproduce`: the paper's whole protocol (and, with lists of temperatures and alphas,
 //! the extended grid), resumable, ending with the report.
 
-use super::common::{load_data, TrainingFlags};
+use super::common::{load_data, warn_empty_classes, TrainingFlags};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use kd_mlp::engine::loss::SoftTargetMode;
@@ -100,6 +100,7 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         classes: mnist.classes(),
     };
     let store = ResultsStore::open(&args.out, &protocol)?;
+    warn_empty_classes(&mnist);
     let study = Study {
         protocol,
         repetitions: reps,

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::dataset::DataError;
 use super::files::DataFiles;
-use super::mnist::{class_count, empty_classes};
+use super::mnist::{class_count, empty_classes, MAX_CLASSES};
 use super::split::Split;
 use crate::data::idx::{read_idx, IdxArray, IdxData, IdxError, IdxErrorKind};
 
@@ -143,6 +143,12 @@ pub fn inspect(
         ("test images", &files.test_images),
         ("test labels", &files.test_labels),
     ];
+    if let Some(n) = classes.filter(|&n| n > MAX_CLASSES) {
+        return Err(DataError::TooManyClasses {
+            name: files.train_labels.display().to_string(),
+            classes: n,
+        });
+    }
     let arrays = roles
         .iter()
         .map(|(_, p)| read_idx(p))

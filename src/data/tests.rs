@@ -453,4 +453,7 @@ fn inspect_describes_and_warns_instead_of_failing() {
         "{all}"
     );
     assert_eq!(found.warnings.len(), 3, "{all}");
+    // a class count no byte label can reach is refused before anything is counted
+    let err = inspect::inspect(&files, Some(1 << 40), 0.1).unwrap_err();
+    assert!(matches!(err, DataError::TooManyClasses { .. }));
 }
