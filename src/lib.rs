@@ -13,7 +13,7 @@
 //! | layer | what it holds |
 //! |---|---|
 //! | [`engine`] | the math: [`Float`], dense, ReLU, the losses (softmax + cross-entropy, distillation), the network, Adam, seeded streams; [`engine::kernels`]: the products, their threads, the SIMD code |
-//! | [`data`] | the IDX format, the data set, the MNIST folder, the train/validation split, batches |
+//! | [`data`] | the IDX format, the data set, finding and loading a folder's four files (any class count), `inspect`, the train/validation split, batches |
 //! | [`train`] | the training step and loop with early stopping, evaluation, teachers and soft targets, Ctrl-C |
 //! | [`persist`] | safetensors checkpoints, atomic and durable writes, the results-folder lock |
 //! | [`audit`] | the gradient check behind `kd-mlp gradcheck`, in f64 through the training code |
@@ -27,8 +27,9 @@
 //!
 //! ## The math in brief
 //!
-//! For a batch `X: (B, 784)` the network computes `h₁ = relu(X·W₁ + b₁)`, …, `z = h_{L−1}·W_L + b_L`
-//! (logits, `(B, 10)`), `p = softmax(z)` and the loss `L = −(1/B) Σ_b log p[b, y_b]`.
+//! For a batch `X: (B, 784)` (MNIST's 28×28 pixels) the network computes
+//! `h₁ = relu(X·W₁ + b₁)`, …, `z = h_{L−1}·W_L + b_L` (logits, `(B, classes)`: 10 for MNIST),
+//! `p = softmax(z)` and the loss `L = −(1/B) Σ_b log p[b, y_b]`.
 //! Backward starts from the fused gradient `dL/dz = (p − onehot(y)) / B` and applies, layer by
 //! layer, `dW = hᵀ·dz`, `db = Σ_b dz`, `dh = dz·Wᵀ ⊙ [h > 0]`.
 //!

@@ -4,7 +4,7 @@
 mod cli;
 
 use clap::{Parser, Subcommand};
-use cli::{bench, distill, eval, gradcheck, report, reproduce, train};
+use cli::{bench, distill, eval, gradcheck, inspect, report, reproduce, train};
 use kd_mlp::engine::kernels::simd::check_env;
 use kd_mlp::engine::kernels::threads::build_pool;
 use std::process::ExitCode;
@@ -13,7 +13,7 @@ use std::process::ExitCode;
 #[command(
     name = "kd-mlp",
     version = version_text(),
-    about = "Train MLP teachers, ensembles and students on IDX image files (MNIST), and test whether knowledge distillation beats hard labels"
+    about = "Train MLP teachers, ensembles and students on IDX image files (MNIST and kin), and test whether knowledge distillation beats hard labels"
 )]
 struct Cli {
     /// Worker threads (0: one per core). Results do not depend on it.
@@ -35,6 +35,9 @@ enum Command {
     Report(report::ReportArgs),
     /// Test error, per-class error and confusion matrix of a saved model.
     Eval(eval::EvalArgs),
+    /// Look at a data folder before training: each file, the class histograms, pixel
+    /// statistics, the validation split, and warnings.
+    Inspect(inspect::InspectArgs),
     /// Audit the analytic gradients against central finite differences in f64 (hard loss and both
     /// distillation modes, on a tiny random network); exits non-zero if any tensor fails.
     Gradcheck(gradcheck::GradcheckArgs),
@@ -65,7 +68,11 @@ fn main() -> ExitCode {
         Command::Train(_) | Command::Distill(_) | Command::Reproduce(_) => {
             kd_mlp::train::interrupt::install_handler()
         }
-        Command::Report(_) | Command::Eval(_) | Command::Gradcheck(_) | Command::Bench(_) => Ok(()),
+        Command::Report(_)
+        | Command::Eval(_)
+        | Command::Inspect(_)
+        | Command::Gradcheck(_)
+        | Command::Bench(_) => Ok(()),
     };
     // A bad KD_MLP_SIMD is the user's error: say so before any work.
     let result = check_env()
@@ -79,6 +86,7 @@ fn main() -> ExitCode {
                 Command::Reproduce(args) => reproduce::run(args, threads),
                 Command::Report(args) => report::run(args),
                 Command::Eval(args) => eval::run(args),
+                Command::Inspect(args) => inspect::run(args),
                 Command::Gradcheck(args) => gradcheck::run(args),
                 Command::Bench(args) => bench::run_command(args),
             })

@@ -114,7 +114,8 @@ fn train_then_eval_and_identical_bytes_for_any_thread_count() {
         record_two["epochs"][0]["train_loss"]
     );
 
-    assert_eq!(record["arch"], serde_json::json!([256, 300, 40, 10]));
+    // labels 0..3: four classes, from the data
+    assert_eq!(record["arch"], serde_json::json!([256, 300, 40, 4]));
     assert_eq!(record["seed"], 9);
     let epochs = record["epochs"].as_array().unwrap();
     assert!(!epochs.is_empty() && epochs.len() <= 4);
@@ -146,7 +147,8 @@ fn train_then_eval_and_identical_bytes_for_any_thread_count() {
     assert_eq!(eval["test_error"], record["test_error"]);
     let confusion: Vec<Vec<u64>> = serde_json::from_value(eval["confusion"].clone()).unwrap();
     assert_eq!(confusion.iter().flatten().sum::<u64>(), 300);
-    let wrong: u64 = (0..10)
+    assert_eq!(confusion.len(), 4);
+    let wrong: u64 = (0..4)
         .map(|y| confusion[y].iter().sum::<u64>() - confusion[y][y])
         .sum();
     assert_eq!(wrong as f64 / 300.0, test_error);

@@ -243,7 +243,7 @@ fn ctrl_c_stops_train_before_the_next_batch_and_saves_nothing() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(
-        err.contains("interrupted: training of 256-256-128-10 seed 1 stopped before epoch"),
+        err.contains("interrupted: training of 256-256-128-4 seed 1 stopped before epoch"),
         "{err}"
     );
     assert!(err.contains("nothing of it was saved"), "{err}");
@@ -345,7 +345,7 @@ fn a_full_disk_is_an_error_at_start_and_leaves_no_partial_file() {
     assert!(String::from_utf8_lossy(&out.stdout).is_empty());
     assert!(temporary_files(&full.dir).is_empty());
 
-    // Room for the start-up check but not for the model (64·400 + 400·10 floats, ~120 KiB):
+    // Room for the start-up check but not for the model (64·400 + 400·4 floats, ~106 KiB):
     // the save fails, naming the file, and leaves neither the model nor a temporary file.
     let Some(small) = TinyDisk::mount(tmp.path(), 32) else {
         return;
@@ -485,7 +485,7 @@ fn a_learning_rate_of_10_collapses_but_stays_finite_and_1e30_diverges_by_name() 
         "--out",
         model.to_str().unwrap(),
     ]);
-    assert_clean_failure(&out, "training of 64-100-10 seed 1 diverged");
+    assert_clean_failure(&out, "training of 64-100-4 seed 1 diverged");
     assert!(stderr(&out).contains("at epoch 1, batch"));
     assert!(!model.exists());
     let study = tmp.path().join("study");

@@ -1,16 +1,14 @@
 //! `kd-mlp bench`: the machine score, as one Markdown table row or JSON.
 
-use super::common::load_data;
+use super::common::{load_data, DataFlags};
 use clap::Args;
 use kd_mlp::bench::{markdown_row, run, BenchConfig};
 use kd_mlp::Error;
-use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Folder with the four MNIST files (raw or .gz).
-    #[arg(long, default_value = "data/mnist")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub data: DataFlags,
     /// Training samples per timed epoch (the first ones of the training file).
     #[arg(long, default_value_t = 8000)]
     pub samples: usize,
@@ -20,7 +18,7 @@ pub struct BenchArgs {
 }
 
 pub fn run_command(args: BenchArgs) -> Result<(), Error> {
-    let mnist = load_data(&args.data)?;
+    let mnist = load_data(&args.data, None)?;
     let cfg = BenchConfig {
         samples: args.samples,
         ..BenchConfig::default()

@@ -2,7 +2,7 @@
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use kd_mlp::data::{load_dir, Dataset, Mnist};
+use kd_mlp::data::{load, DataSource, Dataset, Mnist};
 use kd_mlp::engine::adam::AdamConfig;
 use kd_mlp::engine::mlp::Mlp;
 use kd_mlp::train::early_stopping::Monitor;
@@ -41,12 +41,55 @@ impl ModelFlags {
     }
 }
 
+/// The class count and the four files named one by one, shared by every command that reads data.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FileFlags {
+    /// Number of classes (default: the largest training label + 1).
+    #[arg(long)]
+    pub classes: Option<usize>,
+    /// The training images file (default: found in the data folder).
+    #[arg(long = "train-images")]
+    pub train_images: Option<PathBuf>,
+    /// The training labels file (default: found in the data folder).
+    #[arg(long = "train-labels")]
+    pub train_labels: Option<PathBuf>,
+    /// The test images file (default: found in the data folder).
+    #[arg(long = "test-images")]
+    pub test_images: Option<PathBuf>,
+    /// The test labels file (default: found in the data folder).
+    #[arg(long = "test-labels")]
+    pub test_labels: Option<PathBuf>,
+}
+
+impl FileFlags {
+    /// The data set in `dir`, with the files named here overriding the folder's.
+    pub fn source(&self, dir: &Path) -> DataSource {
+        DataSource {
+            dir: dir.to_path_buf(),
+            train_images: self.train_images.clone(),
+            train_labels: self.train_labels.clone(),
+            test_images: self.test_images.clone(),
+            test_labels: self.test_labels.clone(),
+        }
+    }
+}
+
+/// Where the data is: a folder and the flags of [`FileFlags`].
+#[derive(Args, Debug, Clone)]
+pub struct DataFlags {
+    /// Folder with the four IDX files (raw or .gz), found by MNIST's names or a unique match of
+    /// *train-images*, *train-labels*, *t10k-images* or *test-images*, *t10k-labels* or *test-labels*.
+    #[arg(long, default_value = "data/mnist")]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub files: FileFlags,
+}
+
 /// The data folder and the training settings, shared by `train`, `distill` and `reproduce`.
 #[derive(Args, Debug, Clone)]
 pub struct TrainingFlags {
-    /// Folder with the four MNIST files (raw or .gz).
-    #[arg(long, default_value = "data/mnist")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub data: DataFlags,
     /// Epoch cap.
     #[arg(long = "epochs-max", default_value_t = 100)]
     pub epochs_max: usize,
@@ -91,9 +134,29 @@ impl TrainingFlags {
     }
 }
 
-/// Loads the MNIST folder (the error names the missing file and the fetch script).
-pub fn load_data(dir: &Path) -> Result<Mnist, Error> {
-    Ok(load_dir(dir)?)
+/// Loads the data set (an error names the missing or bad file), its class count `--classes`,
+/// else `default_classes` (a saved model's), else the training labels'.
+pub fn load_data(flags: &DataFlags, default_classes: Option<usize>) -> Result<Mnist, Error> {
+    let classes = flags.files.classes.or(default_classes);
+    Ok(load(&flags.files.source(&flags.data), classes)?)
+}
+
+/// Says on stderr, once, which classes have no training example (legal: EMNIST letters has
+/// no class 0), for the commands that train.
+pub fn warn_empty_classes(data: &Mnist) {
+    let empty = data.empty_classes();
+    if !empty.is_empty() {
+        eprintln!(
+            "warning: {} of the {} classes have no training example: {}",
+            empty.len(),
+            data.classes(),
+            empty
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
 }
 
 /// `[pixels, hidden…, classes]` for this data.

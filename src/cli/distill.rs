@@ -1,7 +1,8 @@
 //! `kd-mlp distill`: one student distilled from a saved teacher or an ensemble of saved models.
 
 use super::common::{
-    check_model_fits, load_data, network_sizes, sizes_text, ModelFlags, TrainingFlags,
+    check_model_fits, load_data, network_sizes, sizes_text, warn_empty_classes, ModelFlags,
+    TrainingFlags,
 };
 use super::model_run::{prepare_out, train_and_finish, RunOutput, Training};
 use clap::Args;
@@ -51,10 +52,11 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
         .iter()
         .map(|path| checkpoint::load::<f32>(path).map(|(m, _)| m))
         .collect::<Result<Vec<Mlp<f32>>, _>>()?;
-    let mnist = load_data(&args.training.data)?;
+    let mnist = load_data(&args.training.data, members.first().map(Mlp::classes))?;
     for (member, path) in members.iter().zip(&args.teacher) {
         check_model_fits(member, &mnist.train, path)?;
     }
+    warn_empty_classes(&mnist);
     let teacher = Teacher::ensemble(members)?;
     let sizes = network_sizes(&mnist.train, &hidden);
     let split = Split::holdout(mnist.train.len(), args.training.validation_fraction);

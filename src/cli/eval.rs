@@ -1,6 +1,6 @@
 //! `kd-mlp eval`: test error, per-class error and confusion matrix of a saved model.
 
-use super::common::{check_model_fits, load_data};
+use super::common::{check_model_fits, load_data, DataFlags};
 use clap::Args;
 use kd_mlp::persist::checkpoint;
 use kd_mlp::train::evaluate::{evaluate, predict, ConfusionMatrix};
@@ -12,9 +12,8 @@ use std::path::PathBuf;
 pub struct EvalArgs {
     /// A model saved by `kd-mlp train`.
     model: PathBuf,
-    /// Folder with the four MNIST files (raw or .gz).
-    #[arg(long, default_value = "data/mnist")]
-    data: PathBuf,
+    #[command(flatten)]
+    data: DataFlags,
     /// Print JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -33,7 +32,7 @@ struct EvalRecord {
 
 pub fn run(args: EvalArgs) -> Result<(), Error> {
     let (mlp, _) = checkpoint::load::<f32>(&args.model)?;
-    let mnist = load_data(&args.data)?;
+    let mnist = load_data(&args.data, Some(mlp.classes()))?;
     let test = &mnist.test;
     check_model_fits(&mlp, test, &args.model)?;
     let eval = evaluate(&mlp, test, 0..test.len());

@@ -7,6 +7,7 @@ pub mod common;
 pub mod distill;
 pub mod eval;
 pub mod gradcheck;
+pub mod inspect;
 pub mod model_run;
 pub mod report;
 pub mod reproduce;

@@ -1,7 +1,7 @@
 //! `kd-mlp reproduce`: the paper's whole protocol (and, with lists of temperatures and alphas,
 //! the extended grid), resumable, ending with the report.
 
-use super::common::{load_data, TrainingFlags};
+use super::common::{load_data, warn_empty_classes, TrainingFlags};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use kd_mlp::engine::loss::SoftTargetMode;
@@ -88,7 +88,7 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let mut train = args.training.config(0)?;
     train.seed = 0; // replaced by each model's own seed
-    let mnist = load_data(&args.training.data)?;
+    let mnist = load_data(&args.training.data, None)?;
     let protocol = Protocol {
         seed: args.seed,
         ensemble_size,
@@ -97,8 +97,10 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         train,
         validation_fraction: args.training.validation_fraction,
         data_fingerprint: data_fingerprint(&mnist.train),
+        classes: mnist.classes(),
     };
     let store = ResultsStore::open(&args.out, &protocol)?;
+    warn_empty_classes(&mnist);
     let study = Study {
         protocol,
         repetitions: reps,

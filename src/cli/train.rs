@@ -1,6 +1,8 @@
 //! `kd-mlp train`: one network on hard labels, to early stop.
 
-use super::common::{load_data, network_sizes, sizes_text, ModelFlags, TrainingFlags};
+use super::common::{
+    load_data, network_sizes, sizes_text, warn_empty_classes, ModelFlags, TrainingFlags,
+};
 use super::model_run::{prepare_out, train_and_finish, RunOutput, Training};
 use clap::Args;
 use kd_mlp::data::Split;
@@ -22,7 +24,8 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<(), Error> {
     let cfg = args.training.config(model.seed)?;
     let out = model.out_or_default("train", "");
     prepare_out(&out)?;
-    let mnist = load_data(&args.training.data)?;
+    let mnist = load_data(&args.training.data, None)?;
+    warn_empty_classes(&mnist);
     let sizes = network_sizes(&mnist.train, &hidden);
     let mlp = Mlp::<f32>::glorot(&sizes, model.seed)?;
     let split = Split::holdout(mnist.train.len(), args.training.validation_fraction);

@@ -31,18 +31,42 @@ pub enum DataError {
     #[error(transparent)]
     Idx(#[from] IdxError),
     /// The data folder does not exist.
-    #[error("MNIST data folder {} not found; run scripts/fetch-mnist.sh", .dir.display())]
+    #[error("data folder {} not found; for MNIST run scripts/fetch-mnist.sh", .dir.display())]
     MissingDir {
         /// The folder looked for.
         dir: PathBuf,
     },
-    /// One of the four files is in neither its raw nor its `.gz` form.
-    #[error("{name} (or {name}.gz) not found in {}; run scripts/fetch-mnist.sh", .dir.display())]
+    /// No file of the folder is one of the four a data set needs.
+    #[error("{}: no {what} file: looked for {looked_for}; found {}; for MNIST run scripts/fetch-mnist.sh, or name the file with its flag", .dir.display(), list(.found))]
     MissingFile {
         /// The folder searched.
         dir: PathBuf,
-        /// The file's name without `.gz`.
-        name: String,
+        /// Which file: "training images", "test labels"...
+        what: &'static str,
+        /// The names and patterns tried.
+        looked_for: String,
+        /// Every file in the folder.
+        found: Vec<String>,
+    },
+    /// Several different files of the folder could be the same one of the four.
+    #[error("{}: {} files match {patterns} for the {what}: {}; name the one to use with its flag", .dir.display(), .found.len(), list(.found))]
+    AmbiguousFile {
+        /// The folder searched.
+        dir: PathBuf,
+        /// Which file: "training images", "test labels"...
+        what: &'static str,
+        /// The patterns tried.
+        patterns: String,
+        /// The files that match.
+        found: Vec<String>,
+    },
+    /// A file named explicitly does not exist.
+    #[error("{what} file {} not found", .path.display())]
+    MissingPath {
+        /// Which file: "training images", "test labels"...
+        what: &'static str,
+        /// The path given.
+        path: PathBuf,
     },
     /// An image file whose array is not 3-dimensional `(n, rows, cols)`.
     #[error("{name}: expected images of shape (count, rows, cols), found dimensions {dims:?}")]
@@ -131,6 +155,14 @@ pub enum DataError {
     NoClasses {
         /// The label buffer or file.
         name: String,
+    },
+    /// More classes than byte labels can name.
+    #[error("{name}: {classes} classes asked for, but IDX labels are bytes: at most 256")]
+    TooManyClasses {
+        /// The label file.
+        name: String,
+        /// The count asked for.
+        classes: usize,
     },
 }
 
@@ -307,6 +339,15 @@ impl Dataset {
             counts[usize::from(l)] += 1;
         }
         counts
+    }
+}
+
+/// File names for a message: comma-separated, or "no files".
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        "no files".into()
+    } else {
+        names.join(", ")
     }
 }
 

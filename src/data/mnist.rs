@@ -1,80 +1,98 @@
-//! The MNIST folder: four IDX files under their customary names, raw or gzip.
-
-use std::path::{Path, PathBuf};
+//! A data set's training and test files (MNIST or any of its kin in IDX form), loaded with the
+//! class count taken from the training labels unless it is given.
 
 use super::dataset::{DataError, Dataset};
-use crate::data::idx::read_idx;
+use super::files::{DataFiles, DataSource};
+use crate::data::idx::{read_idx, IdxData};
 
-/// The customary names of the four MNIST files, without `.gz`: training
-/// images, training labels, test images, test labels.
-pub const MNIST_FILES: [&str; 4] = [
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-];
-
-/// The number of classes of MNIST (the digits 0 to 9).
+/// The number of classes of MNIST (the digits 0 to 9). Nothing loads with it any more: the
+/// count comes from the data ([`class_count`]); kept for library users who named it.
 pub const MNIST_CLASSES: usize = 10;
-/// The MNIST training and test sets.
+
+/// The most classes a data set can have: IDX labels are bytes.
+pub const MAX_CLASSES: usize = 256;
+
+/// The training and test sets of one data set (the name is MNIST's, the first it held).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mnist {
-    /// The 60 000 training examples (validation split not yet taken).
+    /// The training examples (validation split not yet taken); 60 000 for MNIST.
     pub train: Dataset,
-    /// The 10 000 test examples.
+    /// The test examples; 10 000 for MNIST.
     pub test: Dataset,
 }
 
-/// Finds `name` in `dir`, raw or gzip. The raw file wins if both exist: it is
-/// what someone who decompressed the download by hand meant to be read.
-fn find_file(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
-    let raw = dir.join(name);
-    if raw.is_file() {
-        return Ok(raw);
+impl Mnist {
+    /// The number of classes, the same for both sets.
+    pub fn classes(&self) -> usize {
+        self.train.classes()
     }
-    let gz = dir.join(format!("{name}.gz"));
-    if gz.is_file() {
-        return Ok(gz);
+
+    /// The classes without a single training example (EMNIST letters, labelled 1 to 26, has no
+    /// class 0): legal, but worth a word to the user.
+    pub fn empty_classes(&self) -> Vec<usize> {
+        empty_classes(&self.train.label_counts())
     }
-    Err(DataError::MissingFile {
-        dir: dir.to_path_buf(),
-        name: name.to_string(),
-    })
 }
 
-/// Loads the four MNIST files from `dir` (each under its customary name, raw
-/// or with `.gz`), with 10 classes, and checks that training and test images
-/// have the same shape.
-pub fn load_dir(dir: &Path) -> Result<Mnist, DataError> {
-    if !dir.is_dir() {
-        return Err(DataError::MissingDir {
-            dir: dir.to_path_buf(),
+/// The indices of the zero counts.
+pub fn empty_classes(counts: &[usize]) -> Vec<usize> {
+    (0..counts.len()).filter(|&c| counts[c] == 0).collect()
+}
+
+/// The class count that training labels imply: the largest label plus one (0 without labels).
+pub fn class_count(labels: &[u8]) -> usize {
+    labels.iter().max().map_or(0, |&m| usize::from(m) + 1)
+}
+
+/// Loads the four files. The class count is `classes`, or else [`class_count`] of the
+/// training labels; a label (training or test) at or above it is an error naming the file and
+/// the index. Training and test images must have the same shape.
+pub fn load_files(files: &DataFiles, classes: Option<usize>) -> Result<Mnist, DataError> {
+    let name = |p: &std::path::Path| p.display().to_string();
+    if let Some(n) = classes.filter(|&n| n > MAX_CLASSES) {
+        return Err(DataError::TooManyClasses {
+            name: name(&files.train_labels),
+            classes: n,
         });
     }
-    // Find all four before reading any, so a missing file is reported at once
-    // rather than after decompressing the others.
-    let paths = MNIST_FILES
-        .iter()
-        .map(|name| find_file(dir, name))
-        .collect::<Result<Vec<_>, _>>()?;
-    let load = |images: &Path, labels: &Path| -> Result<Dataset, DataError> {
-        Dataset::from_idx(
-            read_idx(images)?,
-            read_idx(labels)?,
-            &images.display().to_string(),
-            &labels.display().to_string(),
-            MNIST_CLASSES,
-        )
-    };
-    let train = load(&paths[0], &paths[1])?;
-    let test = load(&paths[2], &paths[3])?;
+    let train_labels = read_idx(&files.train_labels)?;
+    let classes = classes.unwrap_or_else(|| match &train_labels.data {
+        IdxData::U8(labels) => class_count(labels),
+        // Not bytes: from_idx names the file and the type found.
+        _ => 1,
+    });
+    let train = Dataset::from_idx(
+        read_idx(&files.train_images)?,
+        train_labels,
+        &name(&files.train_images),
+        &name(&files.train_labels),
+        classes,
+    )?;
+    let test = Dataset::from_idx(
+        read_idx(&files.test_images)?,
+        read_idx(&files.test_labels)?,
+        &name(&files.test_images),
+        &name(&files.test_labels),
+        classes,
+    )?;
     if (train.rows(), train.cols()) != (test.rows(), test.cols()) {
         return Err(DataError::ImageSizeMismatch {
-            train_name: paths[0].display().to_string(),
-            test_name: paths[2].display().to_string(),
+            train_name: name(&files.train_images),
+            test_name: name(&files.test_images),
             train: (train.rows(), train.cols()),
             test: (test.rows(), test.cols()),
         });
     }
     Ok(Mnist { train, test })
+}
+
+/// Finds the four files of `source` ([`DataSource::resolve`]) and loads them ([`load_files`]).
+pub fn load(source: &DataSource, classes: Option<usize>) -> Result<Mnist, DataError> {
+    load_files(&source.resolve()?, classes)
+}
+
+/// Loads the four files of `dir`, found by their customary names or a unique match
+/// ([`DataSource::resolve`]), raw or gzip, with the class count of the training labels.
+pub fn load_dir(dir: &std::path::Path) -> Result<Mnist, DataError> {
+    load(&DataSource::dir(dir), None)
 }

@@ -4,8 +4,10 @@
 //! Layout: for each layer `l`, a tensor `dense.{l}.weight` of shape `(in, out)` (so that
 //! `y = x @ W + b`, as in the code; PyTorch's `nn.Linear` stores the transpose) and
 //! `dense.{l}.bias` of shape `(out)`, in the model's float type. The metadata holds
-//! `format = kd-mlp`, `format_version = 1` and `sizes` (e.g. `784,100,10`), plus anything the
-//! caller adds (seed, training record).
+//! `format = kd-mlp`, `format_version = 1`, `sizes` (e.g. `784,100,10`) and `classes` (the
+//! class count, the last size: what a reader of the file wants first), plus anything the caller
+//! adds (seed, training record). Files written before `classes` existed load as well; their
+//! count is the last layer's size.
 
 use super::write_atomically;
 use crate::engine::mlp::{layer_view_mut, Mlp};
@@ -54,6 +56,7 @@ pub fn to_safetensors<F: Float>(mlp: &Mlp<F>, extra: &[(&str, String)]) -> Resul
             .collect::<Vec<_>>()
             .join(","),
     );
+    metadata.insert("classes".into(), mlp.classes().to_string());
 
     let mut header = serde_json::Map::new();
     header.insert(
@@ -126,6 +129,14 @@ pub fn from_safetensors<F: Float>(
         return Err(bad(format!(
             "bad sizes '{sizes_text}' in the metadata (an input size, hidden widths and a class count, all positive)"
         )));
+    }
+    let classes = sizes[sizes.len() - 1];
+    if let Some(text) = metadata.get("classes") {
+        if text.trim().parse::<usize>().ok() != Some(classes) {
+            return Err(bad(format!(
+                "the metadata says classes = '{text}' but the sizes '{sizes_text}' end in {classes}"
+            )));
+        }
     }
     let file = SafeTensors::deserialize(bytes)
         .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
@@ -221,6 +232,7 @@ mod tests {
         assert_eq!(back, mlp);
         assert_eq!(meta["seed"], "5");
         assert_eq!(meta["sizes"], "6,4,3");
+        assert_eq!(meta["classes"], "3");
         // the f64 reading of an f32 file holds the same values
         let (wide, _) = from_safetensors::<f64>(&bytes, Path::new("m")).unwrap();
         assert!(wide
@@ -246,6 +258,33 @@ mod tests {
         for _ in 0..5 {
             assert_eq!(to_safetensors(&mlp, &extra).unwrap(), first);
         }
+    }
+
+    /// A file without `classes` (as written before the key existed) loads, its count from the
+    /// last size; a `classes` that contradicts the sizes is an error.
+    #[test]
+    fn class_count_metadata_old_and_contradicting() {
+        let mlp = Mlp::<f32>::glorot(&[6, 4, 3], 5).unwrap();
+        let bytes = to_safetensors(&mlp, &[]).unwrap();
+        let with = |text: &str| {
+            let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+            let header = std::str::from_utf8(&bytes[8..8 + n]).unwrap();
+            let edited = header.replace("\"classes\":\"3\"", text);
+            let mut padded = edited.into_bytes();
+            padded.resize(padded.len().div_ceil(8) * 8, b' ');
+            let mut out = (padded.len() as u64).to_le_bytes().to_vec();
+            out.extend_from_slice(&padded);
+            out.extend_from_slice(&bytes[8 + n..]);
+            out
+        };
+        let old = with("\"comment\":\"none\"");
+        let (back, meta) = from_safetensors::<f32>(&old, Path::new("old")).unwrap();
+        assert_eq!(back, mlp);
+        assert_eq!((back.classes(), meta.get("classes")), (3, None));
+        let err = from_safetensors::<f32>(&with("\"classes\":\"26\""), Path::new("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("classes = '26'"), "{err}");
     }
 
     #[test]

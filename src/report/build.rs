@@ -216,7 +216,32 @@ pub fn build_report(
         main_temperature,
         main_alpha,
         repetitions,
+        classes: class_count(records)?,
+        empty_classes: records
+            .iter()
+            .flat_map(|r| r.empty_classes.iter().copied())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
     })
+}
+
+/// The class count of the records' models (the last layer size); records of models with
+/// different counts come from different data and cannot share a report.
+pub(super) fn class_count(records: &[Record]) -> Result<Option<usize>, Error> {
+    let mut counts = records
+        .iter()
+        .filter_map(|r| r.arch.last().map(|&c| (c, r)));
+    let Some((first, first_record)) = counts.next() else {
+        return Ok(None);
+    };
+    match counts.find(|&(c, _)| c != first) {
+        Some((other, r)) => Err(Error::Config(format!(
+            "record {:?} has {first} classes but record {:?} has {other}: the records come from different data",
+            first_record.key, r.key
+        ))),
+        None => Ok(Some(first)),
+    }
 }
 
 /// Fills in each tested cell's Holm-adjusted p-value, the family being every tested cell.

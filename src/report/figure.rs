@@ -68,9 +68,15 @@ pub fn render_figure_svg(report: &StudyReport) -> Result<String, Error> {
     {
         let root = SVGBackend::with_string(&mut svg, (FIGURE_WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
+        let classes = report.classes.map_or(String::new(), |n| {
+            format!(
+                " ({} classes)",
+                n.saturating_sub(report.empty_classes.len())
+            )
+        });
         let mut chart = ChartBuilder::on(&root)
             .caption(
-                "MNIST test error: our runs (mean, 95 % CI) and the paper's Table 1",
+                format!("Test error{classes}: ours (mean, 95 % CI), the paper's Table 1"),
                 (font, 24),
             )
             .margin(16)

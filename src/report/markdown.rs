@@ -77,10 +77,24 @@ pub(super) fn mode_name(mode: SoftTargetMode) -> &'static str {
 pub fn render_markdown(report: &StudyReport, size_speed: &[SizeSpeed]) -> String {
     let mut md = String::new();
     let w = &mut md;
-    let _ = writeln!(w, "# Hard labels versus knowledge distillation on MNIST\n");
+    let _ = writeln!(w, "# Hard labels versus knowledge distillation\n");
+    let classes = match (report.classes, report.empty_classes.as_slice()) {
+        (None, _) => String::new(),
+        (Some(n), []) => format!(" Classes: {n}."),
+        (Some(n), empty) => format!(
+            " Classes: {} ({n} outputs; no training example of {}).",
+            n.saturating_sub(empty.len()),
+            empty
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     let _ = writeln!(
         w,
-        "Main distillation setting (rows 2 and 4): T = {}, α = {}. Repetitions found: {}.\n",
+        "Main distillation setting (rows 2 and 4): T = {}, α = {}. Repetitions found: {}.{classes} \
+         The paper's numbers are MNIST's (10 classes).\n",
         report.main_temperature, report.main_alpha, report.repetitions
     );
     let _ = writeln!(w, "## Table 1: test error, the paper's and ours\n");

@@ -18,6 +18,10 @@ pub struct StudyReport {
     pub main_alpha: f64,
     /// Distinct repetitions found in the records.
     pub repetitions: usize,
+    /// The class count of the models (their output width), if any record gives their layers.
+    pub classes: Option<usize>,
+    /// The classes without a training example (in no summary.json before this field existed).
+    pub empty_classes: Vec<usize>,
 }
 
 /// One row of Table 1.

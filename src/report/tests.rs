@@ -53,6 +53,7 @@ fn rec(
         test_error,
         train_seconds: 1.0,
         wall_seconds: 1.0,
+        empty_classes: Vec::new(),
     }
 }
 

@@ -34,6 +34,14 @@ pub fn run(
     workers: usize,
     on_event: &(dyn Fn(StudyEvent) + Sync),
 ) -> Result<Vec<Record>, Error> {
+    let classes = study.protocol.classes;
+    if train_data.classes() != classes || test_data.classes() != classes {
+        return Err(Error::Config(format!(
+            "the protocol has {classes} classes but the training data {} and the test data {}",
+            train_data.classes(),
+            test_data.classes()
+        )));
+    }
     let ctx = Context {
         study,
         train_data,

@@ -43,6 +43,11 @@ pub(super) enum Job {
 }
 
 impl Context<'_> {
+    /// The classes without a training example, for the records (and so the report).
+    fn empty_classes(&self) -> Vec<usize> {
+        crate::data::empty_classes(&self.train_data.label_counts())
+    }
+
     pub(super) fn sizes(&self, hidden: &[usize]) -> Vec<usize> {
         let mut sizes = vec![self.train_data.pixels()];
         sizes.extend(hidden);
@@ -195,6 +200,7 @@ impl Context<'_> {
             test_error: test.error,
             train_seconds: report.train_seconds,
             wall_seconds: started.elapsed().as_secs_f64(),
+            empty_classes: self.empty_classes(),
         };
         self.store.save(&record, Some(&mlp))?;
         (self.on_event)(StudyEvent::ModelDone {
@@ -233,6 +239,7 @@ impl Context<'_> {
             test_error: test.error,
             train_seconds: 0.0,
             wall_seconds: started.elapsed().as_secs_f64(),
+            empty_classes: self.empty_classes(),
         };
         self.store.save(&record, None)?;
         Ok(record)

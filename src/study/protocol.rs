@@ -24,6 +24,16 @@ pub struct Protocol {
     /// Samples, pixels and a checksum of the training labels, so that a folder is not resumed
     /// on other data.
     pub data_fingerprint: String,
+    /// The class count of the data (the models' output width), so that a folder is not resumed
+    /// with another count. A `config.json` written before this field existed was MNIST's: it
+    /// reads as 10.
+    #[serde(default = "ten_classes")]
+    pub classes: usize,
+}
+
+/// The class count of a protocol saved before the count was part of it: MNIST's.
+fn ten_classes() -> usize {
+    crate::data::MNIST_CLASSES
 }
 
 /// A study to run: the protocol, how many repetitions, which distillation arms.
@@ -156,6 +166,32 @@ mod tests {
         for bad in ["0/3", "4/3", "1/0", "2", "a/b", ""] {
             assert!(Shard::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_old_protocol_without_a_class_count_reads_as_mnist() {
+        let protocol = Protocol {
+            seed: 1,
+            ensemble_size: 2,
+            teacher_hidden: vec![4],
+            student_hidden: vec![2],
+            train: TrainConfig::default(),
+            validation_fraction: 0.1,
+            data_fingerprint: "f".into(),
+            classes: 26,
+        };
+        let mut json = serde_json::to_value(&protocol).unwrap();
+        assert_eq!(json["classes"], 26);
+        json.as_object_mut().unwrap().remove("classes");
+        let old: Protocol = serde_json::from_value(json).unwrap();
+        assert_eq!(old.classes, 10);
+        assert_eq!(
+            old,
+            Protocol {
+                classes: 10,
+                ..protocol
+            }
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
-    /// The big network, `784-500-400-300-200-100-10`.
+    /// The big network, `784-500-400-300-200-100-10` on MNIST.
     Teacher,
     /// One small network of the ensemble.
     Member,
@@ -82,6 +82,11 @@ pub struct Record {
     pub train_seconds: f64,
     /// Wall-clock seconds from start to record, including validation and soft targets.
     pub wall_seconds: f64,
+    /// The classes of the data without a training example (EMNIST letters: class 0), so the
+    /// report can say how many classes the models really learned. Absent when there are none
+    /// (MNIST), and in records written before the field existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub empty_classes: Vec<usize>,
 }
 
 impl Record {

@@ -31,7 +31,7 @@ pub fn kd_mlp(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-/// Writes a learnable data set (labels 0..3 of the 10 MNIST classes) of `side`×`side` images: class c lights up one quadrant,
+/// Writes a learnable data set (labels 0..3, so 4 classes) of `side`×`side` images: class c lights up one quadrant,
 /// with deterministic noise. Training files gzipped, test files raw (both must load).
 pub fn write_synthetic(dir: &Path, side: usize, train: usize, test: usize) {
     let make = |n: usize, salt: usize| {
