@@ -4,7 +4,7 @@
 mod cli;
 
 use clap::{Parser, Subcommand};
-use cli::{distill, eval, gradcheck, report, reproduce, train};
+use cli::{distill, eval, gradcheck, report, reproduce, show, train};
 use kd_mlp::engine::kernels::threads::build_pool;
 use std::process::ExitCode;
 
@@ -34,6 +34,9 @@ enum Command {
     Report(report::ReportArgs),
     /// Test error, per-class error and confusion matrix of a saved model.
     Eval(eval::EvalArgs),
+    /// One test digit as terminal art beside a model's probabilities (and a teacher's soft
+    /// targets with --teacher): dark knowledge without a browser.
+    Show(show::ShowArgs),
     /// Audit the analytic gradients against central finite differences in f64 (hard loss and both
     /// distillation modes, on a tiny random network); exits non-zero if any tensor fails.
     Gradcheck(gradcheck::GradcheckArgs),
@@ -48,7 +51,7 @@ fn main() -> ExitCode {
         Command::Train(_) | Command::Distill(_) | Command::Reproduce(_) => {
             kd_mlp::train::interrupt::install_handler()
         }
-        Command::Report(_) | Command::Eval(_) | Command::Gradcheck(_) => Ok(()),
+        Command::Report(_) | Command::Eval(_) | Command::Show(_) | Command::Gradcheck(_) => Ok(()),
     };
     let result = handler
         .and_then(|()| build_pool(cli.threads))
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
                 Command::Reproduce(args) => reproduce::run(args, threads),
                 Command::Report(args) => report::run(args),
                 Command::Eval(args) => eval::run(args),
+                Command::Show(args) => show::run(args),
                 Command::Gradcheck(args) => gradcheck::run(args),
             })
         });

@@ -9,4 +9,5 @@ pub mod gradcheck;
 pub mod model_run;
 pub mod report;
 pub mod reproduce;
+pub mod show;
 pub mod train;
