@@ -16,6 +16,8 @@ mod evidence;
 mod grid;
 mod palette;
 mod raster;
+#[cfg(test)]
+mod tests;
 mod weights;
 
 pub use evidence::Evidence;
