@@ -10,7 +10,7 @@ use kd_mlp::engine::loss::{Distillation, SoftTargetMode};
 use kd_mlp::persist::{checkpoint, write_atomically};
 use kd_mlp::{Error, Teacher};
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct GradcheckArgs {
@@ -74,7 +74,7 @@ fn parse_samples(text: &str) -> Result<Range<usize>, Error> {
 }
 
 /// `--model FILE --dump OUT`: the gradients of the model on the samples, written as safetensors.
-fn dump(args: &GradcheckArgs, model_path: &PathBuf, out: &PathBuf) -> Result<(), Error> {
+fn dump(args: &GradcheckArgs, model_path: &Path, out: &Path) -> Result<(), Error> {
     let samples = parse_samples(&args.samples)?;
     let (model, _) = checkpoint::load::<f32>(model_path)?;
     let mnist = load_data(&args.data)?;

@@ -6,7 +6,7 @@
 //! through [`escape`].
 
 use super::figures::{Drawn, Figure};
-use super::markdown::{diff_cell, format_p, pct};
+use super::markdown::{diff_cell, format_p, paper_and_ci, pct};
 use super::model::{RowKind, StudyReport};
 use super::speed::SizeSpeed;
 use std::fmt::Write as _;
@@ -90,14 +90,7 @@ fn table1(h: &mut String, report: &StudyReport) {
     );
     for row in &report.rows {
         let s = &row.summary;
-        let paper = row
-            .paper_error
-            .map_or("—".into(), |p| format!("{} %", pct(p)));
-        let ci = if s.ci95_low.is_finite() {
-            format!("[{}, {}] %", pct(s.ci95_low), pct(s.ci95_high))
-        } else {
-            "—".into()
-        };
+        let (paper, ci) = paper_and_ci(row);
         let p = row
             .vs_independent
             .as_ref()

@@ -3,15 +3,17 @@
 
 use super::evidence::{first_repetition_with, Evidence};
 use super::palette::sequential;
-use super::{Drawn, Figure, OrPlotError, FONT};
+use super::{OrPlotError, FONT};
 use crate::report::build::settings_cmp;
 use crate::report::model::{GridCell, StudyReport};
 use crate::study::record::{Record, Role};
 use crate::train::evaluate::{predict, ConfusionMatrix};
 use std::cmp::Ordering;
 
+pub const FILE: &str = "confusion.svg";
 pub const TITLE: &str = "Where the students err: confusion matrices on the test set";
-const READING: &str = "Rows are the true digit and columns the predicted one; each cell counts \
+pub const READING: &str =
+    "Rows are the true digit and columns the predicted one; each cell counts \
     test images, the diagonal (grey) the correct ones, and the off-diagonal cells are shaded \
     from white to vermillion by how many images went to that wrong digit. Compare the two \
     matrices cell by cell to see which confusions distillation removes or adds.";
@@ -25,31 +27,45 @@ pub fn best_arm(report: &StudyReport) -> Option<&GridCell> {
 }
 
 /// One panel: its caption and its matrix.
-type Panel = (String, ConfusionMatrix);
+pub type Panel = (String, ConfusionMatrix);
 
-fn panels(
+/// The independent student and the best arm's student of the first repetition that has both,
+/// in that order, and that repetition.
+pub fn students_to_compare<'r>(
+    report: &StudyReport,
+    records: &'r [Record],
+) -> Result<(Vec<&'r Record>, GridCell), String> {
+    let best = best_arm(report).ok_or("the records hold no distilled student")?;
+    let chosen: Vec<Record> = records
+        .iter()
+        .filter(|r| {
+            r.role == Role::Independent
+                || r.distill
+                    .is_some_and(|d| settings_cmp(&d, &best.distill) == Ordering::Equal)
+        })
+        .cloned()
+        .collect();
+    let rep = first_repetition_with(&chosen, &[Role::Independent, Role::Distilled])
+        .ok_or("no repetition holds both the independent student and the best distilled arm")?;
+    let mut pair: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.repetition == rep && chosen.iter().any(|c| c.key == r.key))
+        .collect();
+    pair.sort_by_key(|r| r.role != Role::Independent);
+    Ok((pair, best.clone()))
+}
+
+pub fn panels(
     report: &StudyReport,
     records: &[Record],
     evidence: &Evidence<'_>,
 ) -> Result<Vec<Panel>, String> {
-    let best = best_arm(report).ok_or("the records hold no distilled student")?;
-    let is_best = |r: &Record| {
-        r.distill
-            .is_some_and(|d| settings_cmp(&d, &best.distill) == Ordering::Equal)
-    };
-    let arm: Vec<Record> = records.iter().filter(|r| is_best(r)).cloned().collect();
-    let both: Vec<Record> = records
-        .iter()
-        .filter(|r| r.role == Role::Independent)
-        .cloned()
-        .chain(arm)
-        .collect();
-    let rep = first_repetition_with(&both, &[Role::Independent, Role::Distilled])
-        .ok_or("no repetition holds both the independent student and the best arm")?;
+    let (pair, best) = students_to_compare(report, records)?;
     let test = evidence.test()?;
     let d = best.distill;
     let mut out = Vec::new();
-    for r in both.iter().filter(|r| r.repetition == rep) {
+    for r in pair {
+        let rep = r.repetition;
         let model = evidence.model(&r.key)?;
         let predictions = predict(&model, test, 0..test.len());
         let labels = test.labels().iter().map(|&y| usize::from(y));
@@ -69,24 +85,7 @@ fn panels(
     Ok(out)
 }
 
-pub fn figure(
-    report: &StudyReport,
-    records: &[Record],
-    evidence: &Evidence<'_>,
-) -> Result<Figure, crate::Error> {
-    let drawn = match panels(report, records, evidence) {
-        Ok(panels) => Drawn::Svg(draw(&panels)?),
-        Err(why) => Drawn::Absent(why),
-    };
-    Ok(Figure {
-        file: "confusion.svg",
-        title: TITLE,
-        reading: READING,
-        drawn,
-    })
-}
-
-fn draw(panels: &[Panel]) -> Result<String, crate::Error> {
+pub fn draw(panels: &[Panel]) -> Result<String, crate::Error> {
     use plotters::prelude::*;
     use plotters::style::text_anchor::{HPos, Pos, VPos};
     const NAME: &str = "the confusion matrices";

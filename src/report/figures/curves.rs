@@ -3,7 +3,7 @@
 //! repetition's best epoch (the weights early stopping restored).
 
 use super::palette::{DEEP_BLUE, ORANGE};
-use super::{Drawn, Figure, OrPlotError, FONT};
+use super::{Figure, OrPlotError, FONT};
 use crate::report::build::settings_cmp;
 use crate::report::model::{RowKind, StudyReport};
 use crate::study::record::{Record, Role};
@@ -66,17 +66,12 @@ fn panels<'r>(report: &StudyReport, records: &'r [Record]) -> Vec<(&'static str,
 
 pub fn figure(report: &StudyReport, records: &[Record]) -> Result<Figure, crate::Error> {
     let panels = panels(report, records);
-    let drawn = if panels.is_empty() {
-        Drawn::Absent("no record holds a per-epoch history".into())
+    let inputs = if panels.is_empty() {
+        Err("no record holds a per-epoch history".to_string())
     } else {
-        Drawn::Svg(draw(&panels)?)
+        Ok(panels)
     };
-    Ok(Figure {
-        file: "learning-curves.svg",
-        title: TITLE,
-        reading: READING,
-        drawn,
-    })
+    Figure::drawn_or_absent("learning-curves.svg", TITLE, READING, inputs, |p| draw(p))
 }
 
 fn draw(panels: &[(&'static str, Vec<&Record>)]) -> Result<String, crate::Error> {

@@ -7,7 +7,7 @@
 use super::evidence::{first_repetition_with, Evidence};
 use super::palette::{ink, DEEP_BLUE, ORANGE, SKY_BLUE, VERMILLION};
 use super::raster::{append_to_svg, Raster};
-use super::{Drawn, Figure, OrPlotError, FONT};
+use super::{Figure, OrPlotError, FONT};
 use crate::data::Dataset;
 use crate::engine::loss::SoftTargetMode;
 use crate::study::record::{Record, Role};
@@ -115,15 +115,9 @@ fn digits(records: &[Record], evidence: &Evidence<'_>) -> Result<(Vec<Digit>, us
 }
 
 pub fn figure(records: &[Record], evidence: &Evidence<'_>) -> Result<Figure, crate::Error> {
-    let drawn = match digits(records, evidence) {
-        Ok((digits, rep)) => Drawn::Svg(draw(&digits, rep, evidence.test.expect("checked"))?),
-        Err(why) => Drawn::Absent(why),
-    };
-    Ok(Figure {
-        file: "dark-knowledge.svg",
-        title: TITLE,
-        reading: READING,
-        drawn,
+    let inputs = digits(records, evidence);
+    Figure::drawn_or_absent("dark-knowledge.svg", TITLE, READING, inputs, |(d, rep)| {
+        draw(d, *rep, evidence.test.expect("digits() had the test data"))
     })
 }
 

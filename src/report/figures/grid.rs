@@ -3,7 +3,7 @@
 //! correction filled and marked †.
 
 use super::palette::{DEEP_BLUE, ORANGE, SKY_BLUE, VERMILLION};
-use super::{Drawn, Figure, OrPlotError, FONT};
+use super::{Figure, OrPlotError, FONT};
 use crate::engine::loss::SoftTargetMode;
 use crate::report::model::{GridCell, StudyReport};
 use crate::study::record::Source;
@@ -31,19 +31,12 @@ pub fn figure(report: &StudyReport) -> Result<Figure, crate::Error> {
         .iter()
         .filter(|c| c.vs_independent.is_some_and(|t| t.ci95_low.is_finite()))
         .collect();
-    let drawn = if cells.is_empty() {
-        Drawn::Absent(
-            "no distillation cell has two repetitions paired with an independent student".into(),
-        )
+    let inputs = if cells.is_empty() {
+        Err("no distillation cell has two repetitions paired with an independent student".into())
     } else {
-        Drawn::Svg(draw(&cells)?)
+        Ok(cells)
     };
-    Ok(Figure {
-        file: "grid.svg",
-        title: TITLE,
-        reading: READING,
-        drawn,
-    })
+    Figure::drawn_or_absent("grid.svg", TITLE, READING, inputs, |c| draw(c))
 }
 
 fn draw(cells: &[&GridCell]) -> Result<String, crate::Error> {

@@ -47,6 +47,28 @@ pub struct Figure {
     pub drawn: Drawn,
 }
 
+impl Figure {
+    /// The figure drawn by `draw` from what `inputs` found, or a note with the reason it gives.
+    fn drawn_or_absent<P>(
+        file: &'static str,
+        title: &'static str,
+        reading: &'static str,
+        inputs: Result<P, String>,
+        draw: impl FnOnce(&P) -> Result<String, Error>,
+    ) -> Result<Figure, Error> {
+        let drawn = match inputs {
+            Ok(inputs) => Drawn::Svg(draw(&inputs)?),
+            Err(why) => Drawn::Absent(why),
+        };
+        Ok(Figure {
+            file,
+            title,
+            reading,
+            drawn,
+        })
+    }
+}
+
 /// Every figure, in the page's order.
 pub fn render_figures(
     report: &StudyReport,
@@ -56,8 +78,20 @@ pub fn render_figures(
     Ok(vec![
         curves::figure(report, records)?,
         dark_knowledge::figure(records, evidence)?,
-        weights::figure(report, records, evidence)?,
-        confusion::figure(report, records, evidence)?,
+        Figure::drawn_or_absent(
+            weights::FILE,
+            weights::TITLE,
+            weights::READING,
+            weights::panels(report, records, evidence),
+            |p| weights::draw(p),
+        )?,
+        Figure::drawn_or_absent(
+            confusion::FILE,
+            confusion::TITLE,
+            confusion::READING,
+            confusion::panels(report, records, evidence),
+            |p| confusion::draw(p),
+        )?,
         grid::figure(report)?,
     ])
 }

@@ -2,20 +2,19 @@
 //! colour scale symmetric around 0, the hard-label student beside the best distilled arm's
 //! student of the same repetition.
 
-use super::confusion::best_arm;
-use super::evidence::{first_repetition_with, Evidence};
+use super::confusion::students_to_compare;
+use super::evidence::Evidence;
 use super::palette::diverging;
 use super::raster::{append_to_svg, Raster};
-use super::{Drawn, Figure, OrPlotError, FONT};
+use super::{OrPlotError, FONT};
 use crate::engine::mlp::Mlp;
-use crate::report::build::settings_cmp;
 use crate::report::model::StudyReport;
-use crate::study::record::{Record, Role};
+use crate::study::record::Record;
 use plotters::style::RGBColor;
-use std::cmp::Ordering;
 
+pub const FILE: &str = "first-layer.svg";
 pub const TITLE: &str = "What the first layer learned: hidden units' input weights as 28x28 tiles";
-const READING: &str = "Each tile is one hidden unit of the student's first layer, its 784 \
+pub const READING: &str = "Each tile is one hidden unit of the student's first layer, its 784 \
     incoming weights laid out as the 28x28 image they multiply: orange where ink raises the \
     unit's input, blue where ink lowers it, white near zero, on one symmetric scale per \
     student (the bar below it). Strokes and blobs mean a unit looks for a shape; speckle means \
@@ -47,28 +46,14 @@ fn tiles(model: &Mlp<f32>, side: usize) -> (Raster, f64) {
     (r, scale)
 }
 
-type Panel = (String, Raster, f64);
+pub type Panel = (String, Raster, f64);
 
-fn panels(
+pub fn panels(
     report: &StudyReport,
     records: &[Record],
     evidence: &Evidence<'_>,
 ) -> Result<Vec<Panel>, String> {
-    let best = best_arm(report).ok_or("the records hold no distilled student")?;
-    let chosen: Vec<Record> = records
-        .iter()
-        .filter(|r| {
-            r.role == Role::Independent
-                || r.distill
-                    .is_some_and(|d| settings_cmp(&d, &best.distill) == Ordering::Equal)
-        })
-        .cloned()
-        .collect();
-    let rep = first_repetition_with(&chosen, &[Role::Independent, Role::Distilled])
-        .ok_or("no repetition holds both the independent student and a distilled one")?;
-    let mut pair: Vec<&Record> = chosen.iter().filter(|r| r.repetition == rep).collect();
-    // The hard-label student on the left.
-    pair.sort_by_key(|r| r.role != Role::Independent);
+    let (pair, _) = students_to_compare(report, records)?;
     let mut out = Vec::new();
     for r in pair {
         let model = evidence.model(&r.key)?;
@@ -93,29 +78,13 @@ fn panels(
         } else {
             format!("{hidden} units")
         };
+        let rep = r.repetition;
         out.push((format!("{what} — {shown}, rep. {rep}"), raster, scale));
     }
     Ok(out)
 }
 
-pub fn figure(
-    report: &StudyReport,
-    records: &[Record],
-    evidence: &Evidence<'_>,
-) -> Result<Figure, crate::Error> {
-    let drawn = match panels(report, records, evidence) {
-        Ok(panels) => Drawn::Svg(draw(&panels)?),
-        Err(why) => Drawn::Absent(why),
-    };
-    Ok(Figure {
-        file: "first-layer.svg",
-        title: TITLE,
-        reading: READING,
-        drawn,
-    })
-}
-
-fn draw(panels: &[Panel]) -> Result<String, crate::Error> {
+pub fn draw(panels: &[Panel]) -> Result<String, crate::Error> {
     use plotters::prelude::*;
     use plotters::style::text_anchor::{HPos, Pos, VPos};
     const NAME: &str = "the first-layer figure";
