@@ -36,7 +36,7 @@ const STYLE: &str =
     "body{font-family:sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;\
 line-height:1.45;color:#111}table{border-collapse:collapse;margin:.8rem 0;font-size:.92rem}\
 th,td{border:1px solid #999;padding:.25rem .5rem;text-align:left;vertical-align:top}\
-th{background:#eee}td.num{text-align:right;font-variant-numeric:tabular-nums}\
+th{background:#eee}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 figure{margin:1.5rem 0;break-inside:avoid;page-break-inside:avoid}\
 figure svg{max-width:100%;height:auto;display:block}figcaption{font-size:.95rem}\
 .absent{border:2px dashed #b35900;padding:.6rem;background:#fff6ea}\
