@@ -4,7 +4,7 @@
 mod cli;
 
 use clap::{Parser, Subcommand};
-use cli::{bench, distill, eval, gradcheck, inspect, report, reproduce, train};
+use cli::{bench, distill, eval, gradcheck, inspect, report, reproduce, show, train};
 use kd_mlp::engine::kernels::simd::check_env;
 use kd_mlp::engine::kernels::threads::build_pool;
 use std::process::ExitCode;
@@ -38,6 +38,9 @@ enum Command {
     /// Look at a data folder before training: each file, the class histograms, pixel
     /// statistics, the validation split, and warnings.
     Inspect(inspect::InspectArgs),
+    /// One test digit as terminal art beside a model's probabilities (and a teacher's soft
+    /// targets with --teacher): dark knowledge without a browser.
+    Show(show::ShowArgs),
     /// Audit the analytic gradients against central finite differences in f64 (hard loss and both
     /// distillation modes, on a tiny random network); exits non-zero if any tensor fails.
     Gradcheck(gradcheck::GradcheckArgs),
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Report(_)
         | Command::Eval(_)
         | Command::Inspect(_)
+        | Command::Show(_)
         | Command::Gradcheck(_)
         | Command::Bench(_) => Ok(()),
     };
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
                 Command::Report(args) => report::run(args),
                 Command::Eval(args) => eval::run(args),
                 Command::Inspect(args) => inspect::run(args),
+                Command::Show(args) => show::run(args),
                 Command::Gradcheck(args) => gradcheck::run(args),
                 Command::Bench(args) => bench::run_command(args),
             })

@@ -6,6 +6,10 @@
 //! [`distillation_loss`]), instantiated in `f64` instead of `f32`. Three losses are audited: the
 //! hard-label cross-entropy and the distillation loss in both soft-target modes.
 //!
+//! [`model_gradients`] computes the same gradient for a saved model on real test samples, in
+//! f32 and f64, and writes it with its inputs as safetensors for another framework to check
+//! (`kd-mlp gradcheck --model FILE --dump grads.safetensors`, `docs/INTEROP.md`).
+//!
 //! Derivation of the numeric gradient and of the error measure: `docs/MATH.md`, section
 //! "Gradient audit".
 //!
@@ -38,14 +42,17 @@
 //! step of 1e-5 in one parameter moves a pre-activation by far less than that.
 
 mod compare;
+mod dump;
 mod problem;
 mod run;
 
 pub use compare::{
     compare, compare_per_tensor, numeric_gradient, rel_err, Comparison, TensorCheck,
 };
+pub use dump::{model_gradients, ModelGradients};
 pub use problem::{
-    analytic_gradient, finite_difference_gradient, step_for, AuditedLoss, GradcheckConfig, Problem,
+    analytic_gradient, finite_difference_gradient, finite_differences, loss_and_gradient, step_for,
+    AuditedLoss, GradcheckConfig, Problem,
 };
 pub use run::{check_loss, run, GradcheckReport, LossCheck};
 

@@ -12,6 +12,7 @@ use crate::engine::loss::{
 use crate::engine::mlp::{layer_view_mut, Mlp, Workspace};
 use crate::engine::rng::derive_seed;
 use crate::error::Error;
+use crate::Float;
 use ndarray::{Array2, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -84,7 +85,7 @@ pub struct Problem {
 
 /// The hidden pre-activations through the library's dense layer and ReLU: the smallest |z| and
 /// the number of negative and positive entries.
-fn hidden_preactivations(mlp: &Mlp<f64>, x: ArrayView2<f64>) -> (f64, usize, usize) {
+pub(super) fn hidden_preactivations(mlp: &Mlp<f64>, x: ArrayView2<f64>) -> (f64, usize, usize) {
     let mut input = x.to_owned();
     let (mut min, mut neg, mut pos) = (f64::INFINITY, 0, 0);
     for l in 0..mlp.layers() - 1 {
@@ -170,13 +171,13 @@ impl Problem {
 
 /// One training step's forward pass and loss, as [`crate::train::Trainer::step`] does it: the
 /// batch-mean loss, with `∂L/∂z` left in the workspace.
-fn forward_loss(
-    mlp: &Mlp<f64>,
-    x: ArrayView2<f64>,
+pub(super) fn forward_loss<F: Float>(
+    mlp: &Mlp<F>,
+    x: ArrayView2<F>,
     labels: &[usize],
     loss: &AuditedLoss,
-    q: ArrayView2<f64>,
-    ws: &mut Workspace<f64>,
+    q: ArrayView2<F>,
+    ws: &mut Workspace<F>,
 ) -> f64 {
     let rows = x.nrows();
     mlp.forward(x, ws);
@@ -200,37 +201,63 @@ fn forward_loss(
 /// parameters), through `Mlp::forward`, the loss and `Mlp::backward`.
 pub fn analytic_gradient(problem: &Problem, loss: &AuditedLoss) -> (f64, Vec<f64>) {
     let q = soft_targets_for(problem, loss);
-    let mut ws = Workspace::new(problem.mlp.sizes(), problem.x.nrows());
-    let value = forward_loss(
+    loss_and_gradient(
         &problem.mlp,
         problem.x.view(),
         &problem.labels,
         loss,
         q.view(),
-        &mut ws,
-    );
+    )
+}
+
+/// The batch-mean loss of `mlp` on the rows `x` (with `labels`, and soft targets `q` for a
+/// distillation loss; any `(B, classes)` array for the hard loss) and its analytic gradient,
+/// laid out like the parameters, in `F`: what one training step computes before Adam.
+///
+/// # Shapes
+/// `x: (B, inputs)`, `labels: (B)`, `q: (B, classes)`; returns the loss and `(parameters)`.
+pub fn loss_and_gradient<F: Float>(
+    mlp: &Mlp<F>,
+    x: ArrayView2<F>,
+    labels: &[usize],
+    loss: &AuditedLoss,
+    q: ArrayView2<F>,
+) -> (f64, Vec<F>) {
+    let mut ws = Workspace::new(mlp.sizes(), x.nrows());
+    let value = forward_loss(mlp, x, labels, loss, q, &mut ws);
     // Pre-filled with garbage: the backward pass must write every entry.
-    let mut grads = vec![7.0; problem.mlp.params().len()];
-    problem.mlp.backward(problem.x.view(), &mut ws, &mut grads);
+    let mut grads = vec![F::of(7.0); mlp.params().len()];
+    mlp.backward(x, &mut ws, &mut grads);
     (value, grads)
 }
 
 /// The central-difference gradient of the batch-mean loss in every parameter.
 pub fn finite_difference_gradient(problem: &Problem, loss: &AuditedLoss) -> Vec<f64> {
     let q = soft_targets_for(problem, loss);
-    let sizes = problem.mlp.sizes().to_vec();
-    let mut ws = Workspace::new(&sizes, problem.x.nrows());
-    let mut params = problem.mlp.params().to_vec();
+    finite_differences(
+        &problem.mlp,
+        problem.x.view(),
+        &problem.labels,
+        loss,
+        q.view(),
+    )
+}
+
+/// The central-difference gradient of the batch-mean loss of `mlp` on `x` (as in
+/// [`loss_and_gradient`]) in every parameter, with the step [`step_for`]`(loss)`.
+pub fn finite_differences(
+    mlp: &Mlp<f64>,
+    x: ArrayView2<f64>,
+    labels: &[usize],
+    loss: &AuditedLoss,
+    q: ArrayView2<f64>,
+) -> Vec<f64> {
+    let sizes = mlp.sizes().to_vec();
+    let mut ws = Workspace::new(&sizes, x.nrows());
+    let mut params = mlp.params().to_vec();
     numeric_gradient(&mut params, step_for(loss), |p| {
         let mlp = Mlp::from_params(&sizes, p.to_vec()).expect("the parameter count is unchanged");
-        forward_loss(
-            &mlp,
-            problem.x.view(),
-            &problem.labels,
-            loss,
-            q.view(),
-            &mut ws,
-        )
+        forward_loss(&mlp, x, labels, loss, q, &mut ws)
     })
 }
 

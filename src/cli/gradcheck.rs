@@ -1,10 +1,16 @@
 //! `kd-mlp gradcheck`: audit the analytic gradients of a tiny network against central finite
 //! differences in f64, for the hard loss and both distillation modes (see
-//! [`kd_mlp::audit`]).
+//! [`kd_mlp::audit`]); with `--model` and `--dump`, write a saved model's gradient on test
+//! samples for another framework to check ([`kd_mlp::audit::model_gradients`]).
 
+use super::common::{load_data, DataFlags};
 use clap::Args;
-use kd_mlp::audit::{self, GradcheckConfig, GradcheckReport};
-use kd_mlp::Error;
+use kd_mlp::audit::{self, model_gradients, GradcheckConfig, GradcheckReport};
+use kd_mlp::engine::loss::{Distillation, SoftTargetMode};
+use kd_mlp::persist::{checkpoint, write_atomically};
+use kd_mlp::{Error, Teacher};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct GradcheckArgs {
@@ -27,6 +33,100 @@ pub struct GradcheckArgs {
     /// Print the report as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+    /// A saved model: write the analytic gradient of its batch-mean loss on `--samples` of the
+    /// test set to `--dump` instead of auditing a tiny network.
+    #[arg(long, requires = "dump")]
+    pub model: Option<PathBuf>,
+    /// The test samples A..B (B excluded) of the gradient dump.
+    #[arg(long, default_value = "0..32")]
+    pub samples: String,
+    /// Teacher model(s) of the dump, comma-separated for an ensemble: the loss becomes the
+    /// distillation loss at --temperature, --alpha and --mode.
+    #[arg(long, value_delimiter = ',')]
+    pub teacher: Vec<PathBuf>,
+    /// Soft-target mode of the dump's distillation loss.
+    #[arg(long, value_enum, default_value_t = SoftTargetMode::Logits)]
+    pub mode: SoftTargetMode,
+    /// Where to write the gradients, inputs and labels (safetensors; see docs/INTEROP.md).
+    #[arg(long, requires = "model")]
+    pub dump: Option<PathBuf>,
+    /// The data set of the dump's test samples.
+    #[command(flatten)]
+    pub data: DataFlags,
+}
+
+/// Parses `"A..B"`.
+fn parse_samples(text: &str) -> Result<Range<usize>, Error> {
+    let bad = || {
+        Error::Config(format!(
+            "bad --samples '{text}': expected A..B with A < B, e.g. 0..32"
+        ))
+    };
+    let (a, b) = text.split_once("..").ok_or_else(bad)?;
+    let (a, b) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if a >= b {
+        return Err(bad());
+    }
+    Ok(a..b)
+}
+
+/// `--model FILE --dump OUT`: the gradients of the model on the samples, written as safetensors.
+fn dump(args: &GradcheckArgs, model_path: &Path, out: &Path) -> Result<(), Error> {
+    let samples = parse_samples(&args.samples)?;
+    let (model, _) = checkpoint::load::<f32>(model_path)?;
+    let mnist = load_data(&args.data, Some(model.classes()))?;
+    let teacher = if args.teacher.is_empty() {
+        None
+    } else {
+        let members = args
+            .teacher
+            .iter()
+            .map(|p| checkpoint::load::<f32>(p).map(|(m, _)| m))
+            .collect::<Result<Vec<_>, _>>()?;
+        let d = Distillation::new(args.alpha, args.temperature, args.mode)?;
+        Some((Teacher::ensemble(members)?, d))
+    };
+    let g = model_gradients(
+        &model,
+        &mnist.test,
+        samples,
+        teacher.as_ref().map(|(t, d)| (t, *d)),
+    )?;
+    let mut extra = vec![("model", model_path.display().to_string())];
+    if !args.teacher.is_empty() {
+        let paths: Vec<String> = args
+            .teacher
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        extra.push(("teacher", paths.join(",")));
+    }
+    write_atomically(out, &g.to_safetensors(&extra))?;
+    let widest = g
+        .grad_f32
+        .iter()
+        .zip(&g.grad_f64)
+        .map(|(&a, &b)| (f64::from(a) - b).abs())
+        .fold(0.0f64, f64::max);
+    println!(
+        "{} on test samples {}: loss {} = {:.9} (f32), {:.12} (f64)",
+        model_path.display(),
+        args.samples,
+        g.loss.name(),
+        g.loss_f32,
+        g.loss_f64
+    );
+    println!(
+        "{} gradient entries; largest |f32 - f64| difference {widest:.3e}; smallest |hidden \
+         pre-activation| {:.3e}",
+        g.grad_f64.len(),
+        g.relu_margin
+    );
+    println!("gradients, inputs and labels written to {}", out.display());
+    Ok(())
 }
 
 /// Parses `"6,5,4,3"`.
@@ -97,6 +197,9 @@ fn print_table(report: &GradcheckReport) {
 }
 
 pub fn run(args: GradcheckArgs) -> Result<(), Error> {
+    if let (Some(model), Some(out)) = (&args.model, &args.dump) {
+        return dump(&args, model, out);
+    }
     let cfg = GradcheckConfig {
         sizes: parse_sizes(&args.sizes)?,
         batch: args.batch,

@@ -11,4 +11,5 @@ pub mod inspect;
 pub mod model_run;
 pub mod report;
 pub mod reproduce;
+pub mod show;
 pub mod train;

@@ -38,8 +38,13 @@ pub fn run(args: ReportArgs) -> Result<(), Error> {
             write_atomically(&out.join("speed.json"), &bytes)?;
         }
     }
+    let writing = std::time::Instant::now();
     let markdown = write_report_folder(&out, &records, args.temperature, args.alpha, None)?;
     println!("{markdown}");
-    println!("report written to {}", out.display());
+    println!(
+        "report written to {} in {:.2} s (tables, figures/, report.html)",
+        out.display(),
+        writing.elapsed().as_secs_f64()
+    );
     Ok(())
 }

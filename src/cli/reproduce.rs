@@ -185,7 +185,13 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
     }
     let records = merge_records(vec![store.all_records()?])?;
     let (first_t, first_a) = (args.temperatures[0], args.alphas[0]);
+    let writing = Instant::now();
     let markdown = write_report_folder(&args.out, &records, first_t, first_a, Some(&mnist))?;
     println!("\n{markdown}");
+    println!(
+        "report written in {:.2} s: {} (tables, figures/, report.html)",
+        writing.elapsed().as_secs_f64(),
+        args.out.display()
+    );
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! adds (seed, training record). Files written before `classes` existed load as well; their
 //! count is the last layer's size.
 
+use super::tensors::{safetensors_bytes, Tensor};
 use super::write_atomically;
 use crate::engine::mlp::{layer_view_mut, Mlp};
 use crate::error::Error;
@@ -29,12 +30,10 @@ fn bias_name(l: usize) -> String {
 
 /// The model as safetensors bytes, with `extra` metadata added.
 ///
-/// The file is laid out here rather than by `safetensors::serialize`, because that function takes
-/// the metadata as a `HashMap` and writes it in a different order in every process: the same
-/// model would not give the same bytes. Here every key is sorted, so it does. The layout is the
-/// format's: an 8-byte little-endian header length, the JSON header padded with spaces to a
-/// multiple of 8, then the tensors' bytes back to back. The reader below (the safetensors crate)
-/// validates it, and the tests read it back.
+/// The file is laid out by [`safetensors_bytes`] rather than by `safetensors::serialize`, because
+/// that function takes the metadata as a `HashMap` and writes it in a different order in every
+/// process: the same model would not give the same bytes. There every key is sorted, so it does.
+/// The reader below (the safetensors crate) validates it, and the tests read it back.
 pub fn to_safetensors<F: Float>(mlp: &Mlp<F>, extra: &[(&str, String)]) -> Result<Vec<u8>, Error> {
     if let Some(bad) = mlp.params().iter().find(|v| !v.is_finite()) {
         return Err(Error::Config(format!(
@@ -58,37 +57,18 @@ pub fn to_safetensors<F: Float>(mlp: &Mlp<F>, extra: &[(&str, String)]) -> Resul
     );
     metadata.insert("classes".into(), mlp.classes().to_string());
 
-    let mut header = serde_json::Map::new();
-    header.insert(
-        "__metadata__".into(),
-        serde_json::to_value(&metadata).expect("strings serialise"),
-    );
-    let mut data = Vec::with_capacity(mlp.params().len() * F::BYTES);
+    let mut tensors = Vec::with_capacity(2 * mlp.layers());
     for l in 0..mlp.layers() {
         let (w, b) = mlp.layer(l);
         for (name, shape, values) in [
             (weight_name(l), vec![sizes[l], sizes[l + 1]], w.to_slice()),
             (bias_name(l), vec![sizes[l + 1]], b.to_slice()),
         ] {
-            let start = data.len();
             let values = values.expect("layer views into the flat buffer are contiguous");
-            values.iter().for_each(|v| v.push_le_bytes(&mut data));
-            let entry = serde_json::json!({
-                "dtype": format!("{:?}", F::DTYPE),
-                "shape": shape,
-                "data_offsets": [start, data.len()],
-            });
-            header.insert(name, entry);
+            tensors.push(Tensor::of(name, shape, values));
         }
     }
-    // serde_json's Map is ordered by key, so the header text is the same in every run.
-    let mut header_text = serde_json::to_vec(&header).expect("the header serialises");
-    header_text.resize(header_text.len().div_ceil(8) * 8, b' ');
-    let mut out = Vec::with_capacity(8 + header_text.len() + data.len());
-    out.extend_from_slice(&(header_text.len() as u64).to_le_bytes());
-    out.extend_from_slice(&header_text);
-    out.extend_from_slice(&data);
-    Ok(out)
+    Ok(safetensors_bytes(&tensors, &metadata))
 }
 
 /// Writes the model to `path` atomically (a temporary file beside it, then a rename), so a crash

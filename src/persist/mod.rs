@@ -5,6 +5,7 @@
 mod atomic;
 pub mod checkpoint;
 mod folder_lock;
+pub mod tensors;
 
 pub use atomic::{check_writable, write_atomically};
 pub use folder_lock::FolderLock;

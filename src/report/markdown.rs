@@ -1,7 +1,7 @@
 //! `table.md`: Table 1 beside the paper's, the grid as one heat-map table per source and mode,
 //! and the size/speed table.
 
-use super::model::{GridCell, RowKind, StudyReport};
+use super::model::{GridCell, RowKind, RowSummary, StudyReport};
 use crate::engine::loss::SoftTargetMode;
 use crate::report::speed::SizeSpeed;
 use crate::report::stats::PairedTest;
@@ -65,6 +65,20 @@ pub(super) fn diff_cell(t: Option<&PairedTest>) -> String {
     }
 }
 
+/// A Table 1 row's paper value (`2.01 %`) and our 95 % CI (`[2.07, 3.04] %`), `—` if absent.
+pub(super) fn paper_and_ci(row: &RowSummary) -> (String, String) {
+    let s = &row.summary;
+    let paper = row
+        .paper_error
+        .map_or("—".to_string(), |p| format!("{} %", pct(p)));
+    let ci = if s.ci95_low.is_finite() {
+        format!("[{}, {}] %", pct(s.ci95_low), pct(s.ci95_high))
+    } else {
+        "—".into()
+    };
+    (paper, ci)
+}
+
 pub(super) fn mode_name(mode: SoftTargetMode) -> &'static str {
     match mode {
         SoftTargetMode::Probabilities => "probabilities (paper-literal)",
@@ -106,14 +120,7 @@ pub fn render_markdown(report: &StudyReport, size_speed: &[SizeSpeed]) -> String
     let _ = writeln!(w, "|---|---|---|---|---|---|---|---|---|");
     for row in &report.rows {
         let s = &row.summary;
-        let paper = row
-            .paper_error
-            .map_or("—".to_string(), |p| format!("{} %", pct(p)));
-        let ci = if s.ci95_low.is_finite() {
-            format!("[{}, {}] %", pct(s.ci95_low), pct(s.ci95_high))
-        } else {
-            "—".into()
-        };
+        let (paper, ci) = paper_and_ci(row);
         let _ = writeln!(
             w,
             "| {} | {} | {paper} | {} ± {} % | {ci} | {}–{} % | {} | {} | {} |",

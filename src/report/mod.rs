@@ -15,8 +15,11 @@
 //! * one [`GridCell`] per distinct distillation setting (source, mode, T, α) found in the records.
 //!
 //! [`write_report`] writes `table.md`, `table.csv`, `summary.json` and `figure.svg`;
-//! [`write_report_folder`] also measures (or reuses) the size/speed table: the one writer that
-//! `reproduce` and `report` both call.
+//! [`write_report_folder`] also measures (or reuses) the size/speed table, draws the
+//! [`figures`] (learning curves, dark knowledge, first-layer weights, confusion matrices, the
+//! grid) under `figures/` from the records, the saved models and the test data when it has it,
+//! and writes `report.html` ([`render_html`]): the one writer that `reproduce` and `report` both
+//! call.
 //!
 //!
 //! It uses the study layer (records), train and persistence; only the CLI is above it.
@@ -24,6 +27,8 @@
 mod build;
 mod csv;
 mod figure;
+pub mod figures;
+mod html;
 mod markdown;
 mod model;
 pub mod speed;
@@ -35,6 +40,7 @@ mod write;
 pub use build::build_report;
 pub use csv::render_csv;
 pub use figure::render_figure_svg;
+pub use html::{escape, render_html, Page};
 pub use markdown::render_markdown;
 pub use model::{GridCell, RowSummary, StudyReport};
 pub use write::{write_report, write_report_folder};

@@ -1,9 +1,12 @@
-//! Writing a report folder: `table.md`, `table.csv`, `summary.json`, `figure.svg` and
-//! `speed.json`, each atomically; the one writer behind both `reproduce` and `report`.
+//! Writing a report folder: `table.md`, `table.csv`, `summary.json`, `figure.svg`,
+//! `speed.json`, the figures under `figures/` and `report.html`, each atomically; the one writer
+//! behind both `reproduce` and `report`.
 
 use super::build::build_report;
 use super::csv::render_csv;
 use super::figure::render_figure_svg;
+use super::figures::{render_figures, Drawn, Evidence};
+use super::html::{render_html, Page};
 use super::markdown::render_markdown;
 use super::model::StudyReport;
 use crate::data::Mnist;
@@ -73,7 +76,51 @@ pub fn write_report_folder(
         },
     };
     write_report(dir, &report, &speed)?;
+    let evidence = Evidence::new(dir, mnist.map(|m| &m.test));
+    let figures = render_figures(&report, records, &evidence)?;
+    let figures_dir = dir.join("figures");
+    std::fs::create_dir_all(&figures_dir).map_err(|e| Error::io(&figures_dir, e))?;
+    for f in &figures {
+        let path = figures_dir.join(f.file);
+        match &f.drawn {
+            Drawn::Svg(svg) => write_atomically(&path, svg.as_bytes())?,
+            // A figure of an earlier report that this one cannot draw would be stale.
+            Drawn::Absent(_) => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io(&path, e))
+                }
+                _ => {}
+            },
+        }
+    }
+    let html = render_html(&Page {
+        report: &report,
+        size_speed: &speed,
+        table1_figure: &render_figure_svg(&report)?,
+        figures: &figures,
+        math_href: &math_href(dir),
+    });
+    write_atomically(&dir.join("report.html"), html.as_bytes())?;
     Ok(render_markdown(&report, &speed))
+}
+
+/// Where `docs/MATH.md` is, for the page's links: relative to `dir` when the results folder lies
+/// inside a kd-mlp source tree (the default `results/reproduce`), else the source tree kd-mlp was
+/// built from if it is still there, else the path inside the repository.
+fn math_href(dir: &Path) -> String {
+    const MATH: &str = "docs/MATH.md";
+    if let Ok(dir) = dir.canonicalize() {
+        for (up, ancestor) in dir.ancestors().enumerate() {
+            if ancestor.join(MATH).is_file() {
+                return format!("{}{MATH}", "../".repeat(up));
+            }
+        }
+    }
+    let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join(MATH);
+    if built_from.is_file() {
+        return format!("file://{}", built_from.display());
+    }
+    MATH.to_string()
 }
 
 /// The size/speed table from repetition 0's models in `dir`, if they are there.

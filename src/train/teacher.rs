@@ -118,15 +118,30 @@ impl Teacher {
     ///
     /// Derivation: `docs/MATH.md`, section "Knowledge distillation" ("Ensemble teacher" and the "probabilities" mode).
     pub fn soft_targets(&self, data: &Dataset, t: f64, mode: SoftTargetMode) -> SoftTargets {
+        SoftTargets {
+            q: self.soft_targets_of(data, 0..data.len(), t, mode),
+        }
+    }
+
+    /// The soft targets of the samples `range` alone (row `k` is sample `range.start + k`),
+    /// computed as [`Teacher::soft_targets`] computes them for the whole data set.
+    ///
+    /// # Shapes
+    /// returns `(range.len(), classes)`.
+    pub fn soft_targets_of(
+        &self,
+        data: &Dataset,
+        range: Range<usize>,
+        t: f64,
+        mode: SoftTargetMode,
+    ) -> Array2<f32> {
         let t32 = t as f32;
-        let all = 0..data.len();
-        let q = match mode {
-            SoftTargetMode::Logits => self.mean_softmax(data, all, t32),
+        match mode {
+            SoftTargetMode::Logits => self.mean_softmax(data, range, t32),
             SoftTargetMode::Probabilities => {
-                softmax_rows(self.probabilities(data, all).view(), t32)
+                softmax_rows(self.probabilities(data, range).view(), t32)
             }
-        };
-        SoftTargets { q }
+        }
     }
 }
 
