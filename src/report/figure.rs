@@ -11,6 +11,11 @@
 use super::model::{RowKind, RowSummary, StudyReport};
 use crate::error::Error;
 
+/// The Table 1 figure's title: the SVG's caption (with the class count after it), the heading
+/// of its section in report.html, and what CI's browser check looks for.
+pub const TABLE1_FIGURE_TITLE: &str =
+    "Test error: our runs (mean, 95 % CI) and the paper's Table 1";
+
 /// Any plotters failure, as a configuration error naming the figure.
 pub(super) fn plot_error(e: impl std::fmt::Display) -> Error {
     Error::Config(format!("drawing the figure failed: {e}"))
@@ -75,10 +80,7 @@ pub fn render_figure_svg(report: &StudyReport) -> Result<String, Error> {
             )
         });
         let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("Test error{classes}: ours (mean, 95 % CI), the paper's Table 1"),
-                (font, 24),
-            )
+            .caption(format!("{TABLE1_FIGURE_TITLE}{classes}"), (font, 24))
             .margin(16)
             .x_label_area_size(50)
             .y_label_area_size(200)

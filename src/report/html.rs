@@ -13,8 +13,7 @@ use std::fmt::Write as _;
 
 /// The title of the page and of its Table 1 figure.
 pub const PAGE_TITLE: &str = "Hard labels versus knowledge distillation on MNIST";
-pub const TABLE1_FIGURE_TITLE: &str =
-    "MNIST test error: our runs (mean, 95 % CI) and the paper's Table 1";
+pub use super::figure::TABLE1_FIGURE_TITLE;
 
 /// `&`, `<`, `>`, `"` and `'` as character references: safe in text and in quoted attributes.
 pub fn escape(text: &str) -> String {
