@@ -132,12 +132,32 @@ unsafe fn update_avx512<F: Float>(
     update_scalar(p, g, m, v, k)
 }
 
+/// The same loop compiled for AVX2 (8 lanes), for x86 CPUs without AVX-512: the same bits, for
+/// the same reason. On an AVX2 machine the 4-wide loop took a seventh of a teacher's training
+/// step.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn update_avx2<F: Float>(
+    p: &mut [F],
+    g: &[F],
+    m: &mut [F],
+    v: &mut [F],
+    k: &AdamConstants<F>,
+) {
+    update_scalar(p, g, m, v, k)
+}
+
 /// Runs the widest version of the update this CPU supports.
 fn update<F: Float>(p: &mut [F], g: &[F], m: &mut [F], v: &mut [F], k: &AdamConstants<F>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F, checked just above.
         return unsafe { update_avx512(p, g, m, v, k) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { update_avx2(p, g, m, v, k) };
     }
     update_scalar(p, g, m, v, k)
 }
@@ -172,7 +192,7 @@ mod tests {
         assert_eq!(adam.steps(), 2);
     }
 
-    /// The AVX-512 loop gives the same bits as the plain one (where the CPU has AVX-512).
+    /// The widest loop this CPU has (AVX-512 or AVX2) gives the same bits as the plain one.
     #[test]
     fn wide_and_plain_updates_agree_bit_for_bit() {
         use rand::{Rng, SeedableRng};
