@@ -99,8 +99,8 @@ pub fn render(report: &AxesReport, temperature: f64, alpha: f64) -> Result<Strin
 }
 
 fn draw(comparisons: &[&Comparison]) -> Result<String, crate::Error> {
-    use plotters::coord::combinators::IntoLogRange;
     use plotters::prelude::*;
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
     const NAME: &str = "the axes figure";
     let sizes: Vec<f64> = comparisons
         .iter()
@@ -116,6 +116,12 @@ fn draw(comparisons: &[&Comparison]) -> Result<String, crate::Error> {
         .fold(0.0f64, f64::max)
         * 100.0;
     let half = (reach * 1.1).max(0.1);
+    // The x axis is log10 of the size, drawn linearly, marked at the sizes themselves (plotters'
+    // own log axis puts its ticks at round numbers that may miss every size).
+    let mut ticks: Vec<f64> = sizes.iter().map(|n| n.log10()).collect();
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
+    let (x_lo, x_hi) = (x_lo.log10() - 0.1, x_hi.log10() + 0.1);
     let mut widths: Vec<Vec<usize>> = comparisons
         .iter()
         .map(|c| c.student_hidden.clone())
@@ -157,16 +163,16 @@ fn draw(comparisons: &[&Comparison]) -> Result<String, crate::Error> {
             let mut chart = ChartBuilder::on(panel)
                 .caption(caption, (FONT, 16))
                 .margin(12)
-                .x_label_area_size(44)
+                .x_label_area_size(30)
                 .y_label_area_size(60)
-                .build_cartesian_2d((x_lo / 1.25..x_hi * 1.25).log_scale(), -half..half)
+                .build_cartesian_2d(x_lo..x_hi, -half..half)
                 .or_plot(NAME)?;
             chart
                 .configure_mesh()
                 .light_line_style(WHITE)
                 .x_desc("training samples (log scale)")
                 .y_desc("Δ test error (pp)")
-                .x_label_formatter(&|v: &f64| format!("{v:.0}"))
+                .x_labels(0)
                 .y_label_formatter(&|v: &f64| format!("{v:+.1}"))
                 .label_style((FONT, 13))
                 .axis_desc_style((FONT, 14))
@@ -174,10 +180,28 @@ fn draw(comparisons: &[&Comparison]) -> Result<String, crate::Error> {
                 .or_plot(NAME)?;
             chart
                 .draw_series(std::iter::once(PathElement::new(
-                    vec![(x_lo / 1.25, 0.0), (x_hi * 1.25, 0.0)],
+                    vec![(x_lo, 0.0), (x_hi, 0.0)],
                     BLACK.mix(0.6).stroke_width(1),
                 )))
                 .or_plot(NAME)?;
+            for &tick in &ticks {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(tick, -half), (tick, half)],
+                        BLACK.mix(0.12).stroke_width(1),
+                    )))
+                    .or_plot(NAME)?;
+                let label = format!("{:.0}", 10f64.powf(tick));
+                let style = TextStyle::from((FONT, 13).into_font())
+                    .pos(Pos::new(HPos::Center, VPos::Bottom));
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        label,
+                        (tick, -half * 0.97),
+                        style,
+                    )))
+                    .or_plot(NAME)?;
+            }
             for (k, width) in widths.iter().enumerate() {
                 let colour = COLOURS.get(k).copied().unwrap_or(RGBColor(0, 0, 0));
                 let mut points: Vec<(f64, f64, f64, f64)> = comparisons
@@ -190,7 +214,7 @@ fn draw(comparisons: &[&Comparison]) -> Result<String, crate::Error> {
                     .filter_map(|c| {
                         let t = c.test?;
                         Some((
-                            c.train_size? as f64,
+                            (c.train_size? as f64).log10(),
                             100.0 * t.ci95_low,
                             100.0 * t.mean_diff,
                             100.0 * t.ci95_high,
