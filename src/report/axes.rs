@@ -235,3 +235,91 @@ fn same(a: Option<f64>, b: Option<f64>) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::cells::{has_axes, protocol_cell};
+
+    /// A record from its essentials, through the JSON a results folder holds.
+    fn rec(key: &str, role: &str, rep: usize, width: usize, size: usize, error: f64) -> Record {
+        let mut v = serde_json::json!({
+            "key": key, "role": role, "repetition": rep, "member": null, "distill": null,
+            "seed": 1, "arch": [4, width, 2], "parameters": 1, "epochs": [], "best_epoch": 1,
+            "stopped_early": true, "val_loss": 0.5, "val_error": 0.1, "test_loss": 0.5,
+            "test_error": error, "train_seconds": 0.0, "wall_seconds": 0.0,
+            "train_subset": {"samples": size, "of": 1000, "fingerprint": "f"},
+        });
+        if role == "distilled" {
+            v["distill"] = serde_json::json!(
+                {"source": "ensemble", "mode": "logits", "temperature": 4.0, "alpha": 0.5});
+        }
+        if role == "smoothed" {
+            v["smoothing"] = serde_json::json!({"epsilon": 0.1});
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn deltas_intervals_and_holm_match_a_computation_by_hand() {
+        let (indep, dist, smooth) = ([0.10, 0.20, 0.30], [0.08, 0.15, 0.31], [0.09, 0.20, 0.25]);
+        let mut records = Vec::new();
+        for rep in 0..3 {
+            records.push(rec(&format!("r{rep}/m"), "member", rep, 8, 100, 0.1));
+            records.push(rec(
+                &format!("r{rep}/i"),
+                "independent",
+                rep,
+                4,
+                100,
+                indep[rep],
+            ));
+            records.push(rec(
+                &format!("r{rep}/d"),
+                "distilled",
+                rep,
+                4,
+                100,
+                dist[rep],
+            ));
+            records.push(rec(
+                &format!("r{rep}/s"),
+                "smoothed",
+                rep,
+                4,
+                100,
+                smooth[rep],
+            ));
+        }
+        assert!(has_axes(&records));
+        let report = build_axes_report(&records).unwrap();
+        assert_eq!(report.comparisons.len(), 2);
+        let by_hand = |base: [f64; 3]| {
+            let d: Vec<f64> = (0..3).map(|i| dist[i] - base[i]).collect();
+            let mean = d.iter().sum::<f64>() / 3.0;
+            let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+            // t_{0.975, 2} = 4.302652729911275
+            (mean, mean - 4.302652729911275 * sd / 3f64.sqrt())
+        };
+        let mut p = Vec::new();
+        for (c, base) in report.comparisons.iter().zip([indep, smooth]) {
+            let t = c.test.unwrap();
+            let (mean, low) = by_hand(base);
+            assert!((t.mean_diff - mean).abs() < 1e-15 && (t.ci95_low - low).abs() < 1e-9);
+            assert_eq!(
+                (c.train_size, c.student_hidden.clone()),
+                (Some(100), vec![4])
+            );
+            p.push(t.p_value);
+        }
+        assert_eq!(report.comparisons[0].baseline, Baseline::Independent);
+        // Holm over two: the smaller p doubled, the larger kept (if still above it)
+        let (lo, hi) = if p[0] < p[1] { (0, 1) } else { (1, 0) };
+        let holm = |i: usize| report.comparisons[i].p_holm.unwrap();
+        assert!((holm(lo) - (2.0 * p[lo]).min(1.0)).abs() < 1e-15);
+        assert!((holm(hi) - p[hi].max(holm(lo))).abs() < 1e-15);
+        // Table 1's cell: the members' width only, no smoothed students
+        let cell = protocol_cell(&records);
+        assert!(cell.iter().all(|r| r.role == Role::Member));
+    }
+}

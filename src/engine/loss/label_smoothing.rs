@@ -78,7 +78,8 @@ pub fn smoothed_entropy(epsilon: f64, classes: usize) -> f64 {
 /// Derivation: `docs/MATH.md`, section "Label smoothing" ("Matching an entropy").
 pub fn epsilon_for_entropy(entropy: f64, classes: usize) -> f64 {
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
-    if !(entropy > 0.0) || classes < 2 {
+    // NaN and non-positive entropies alike: the hard labels.
+    if entropy.is_nan() || entropy <= 0.0 || classes < 2 {
         return 0.0;
     }
     if entropy >= smoothed_entropy(1.0, classes) {

@@ -31,11 +31,7 @@ const COLOURS: [RGBColor; 5] = [
 /// The comparisons the figure draws: the arms at the main T and α, in logits mode if there is
 /// one (else the first mode), with a size; for the smoothed row, the matched-ε student if there
 /// is one, else the first fixed ε. `None` with the reason when there is nothing to draw.
-fn chosen<'a>(
-    report: &'a AxesReport,
-    temperature: f64,
-    alpha: f64,
-) -> Result<Vec<&'a Comparison>, String> {
+fn chosen(report: &AxesReport, temperature: f64, alpha: f64) -> Result<Vec<&Comparison>, String> {
     let main: Vec<&Comparison> = report
         .comparisons
         .iter()
