@@ -2,7 +2,7 @@
 
 use clap::Args;
 use kd_mlp::engine::mlp::parse_hidden;
-use kd_mlp::study::{Axes, SmoothingSpec};
+use kd_mlp::study::{Axes, SmoothingSpec, Study};
 use kd_mlp::Error;
 
 #[derive(Args, Debug, Default)]
@@ -50,4 +50,34 @@ impl AxesFlags {
                 .collect::<Result<_, _>>()?,
         })
     }
+}
+
+/// One line on the grid axes of `study`, for the start of a run.
+pub fn describe(study: &Study) -> String {
+    let axes = &study.axes;
+    let sizes: Vec<String> = axes
+        .sizes()
+        .iter()
+        .map(|s| s.map_or("all".into(), |n| n.to_string()))
+        .collect();
+    let archs: Vec<String> = axes
+        .archs(&study.protocol.student_hidden)
+        .iter()
+        .map(|a| {
+            let w: Vec<String> = a.iter().map(|v| v.to_string()).collect();
+            w.join(",")
+        })
+        .collect();
+    let smoothed: Vec<String> = axes
+        .smoothing_arms(&study.arms)
+        .iter()
+        .map(|a| a.name())
+        .collect();
+    format!(
+        "grid axes: training sizes [{}] (a teacher and an ensemble each), students [{}] (each with the independent, distilled and {} smoothed students: {})",
+        sizes.join(", "),
+        archs.join("; "),
+        smoothed.len(),
+        if smoothed.is_empty() { "none".into() } else { smoothed.join(", ") }
+    )
 }

@@ -126,6 +126,9 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         args.out.display()
     );
 
+    if study.axes != Default::default() {
+        println!("{}", super::axes::describe(&study));
+    }
     let total = study_cost(&study);
     let bar = ProgressBar::new((total * 100.0) as u64);
     bar.set_style(
