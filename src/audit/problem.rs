@@ -6,8 +6,8 @@ use super::{compare::numeric_gradient, KINK_MARGIN, MAX_DRAWS, STEP};
 use crate::engine::activation::relu_forward;
 use crate::engine::dense::dense_forward;
 use crate::engine::loss::{
-    cross_entropy_backward, distillation_loss, softmax_cross_entropy, softmax_row, Distillation,
-    SoftTargetMode,
+    cross_entropy_backward, distillation_loss, label_smoothing_loss, softmax_cross_entropy,
+    softmax_row, Distillation, SoftTargetMode,
 };
 use crate::engine::mlp::{layer_view_mut, Mlp, Workspace};
 use crate::engine::rng::derive_seed;
@@ -24,14 +24,17 @@ pub enum AuditedLoss {
     Hard,
     /// The distillation loss against soft targets.
     Distill(Distillation),
+    /// Cross-entropy against the labels smoothed by ε.
+    Smoothed(f64),
 }
 
 impl AuditedLoss {
-    /// `hard`, `distill-logits` or `distill-probabilities`.
+    /// `hard`, `distill-logits`, `distill-probabilities` or `smoothed`.
     pub fn name(&self) -> String {
         match self {
             AuditedLoss::Hard => "hard".into(),
             AuditedLoss::Distill(d) => format!("distill-{}", d.mode),
+            AuditedLoss::Smoothed(_) => "smoothed".into(),
         }
     }
 }
@@ -49,6 +52,8 @@ pub struct GradcheckConfig {
     pub temperature: f64,
     /// α of both distillation checks.
     pub alpha: f64,
+    /// ε of the label-smoothing check.
+    pub smoothing: f64,
 }
 
 impl Default for GradcheckConfig {
@@ -59,6 +64,7 @@ impl Default for GradcheckConfig {
             seed: 1,
             temperature: 2.0,
             alpha: 0.5,
+            smoothing: 0.1,
         }
     }
 }
@@ -193,6 +199,10 @@ pub(super) fn forward_loss<F: Float>(
             let (logits, probs, dlogits) = ws.loss_buffers(rows);
             distillation_loss(logits, labels, q, d, probs, dlogits)
         }
+        AuditedLoss::Smoothed(epsilon) => {
+            let (logits, probs, dlogits) = ws.loss_buffers(rows);
+            label_smoothing_loss(logits, labels, *epsilon, probs, dlogits)
+        }
     };
     sum / rows as f64
 }
@@ -270,7 +280,7 @@ pub fn finite_differences(
 /// Derivation: `docs/MATH.md`, section "Gradient audit".
 pub fn step_for(loss: &AuditedLoss) -> f64 {
     match loss {
-        AuditedLoss::Hard => STEP,
+        AuditedLoss::Hard | AuditedLoss::Smoothed(_) => STEP,
         AuditedLoss::Distill(d) => STEP * d.temperature.max(1.0),
     }
 }
@@ -278,7 +288,7 @@ pub fn step_for(loss: &AuditedLoss) -> f64 {
 /// Soft targets for a distillation loss; an unused (B, classes) zero array for the hard loss.
 fn soft_targets_for(problem: &Problem, loss: &AuditedLoss) -> Array2<f64> {
     match loss {
-        AuditedLoss::Hard => Array2::zeros(problem.teacher_logits.dim()),
+        AuditedLoss::Hard | AuditedLoss::Smoothed(_) => Array2::zeros(problem.teacher_logits.dim()),
         AuditedLoss::Distill(d) => problem.soft_targets(d),
     }
 }

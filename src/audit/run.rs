@@ -3,7 +3,7 @@
 use super::problem::{analytic_gradient, finite_difference_gradient, step_for};
 use super::{compare_per_tensor, AuditedLoss, GradcheckConfig, Problem, TensorCheck};
 use super::{STEP, TINY, TOLERANCE};
-use crate::engine::loss::{Distillation, SoftTargetMode};
+use crate::engine::loss::{check_smoothing, Distillation, SoftTargetMode};
 use crate::error::Error;
 use serde::Serialize;
 
@@ -15,6 +15,9 @@ pub struct LossCheck {
     /// T and α of a distillation loss.
     pub temperature: Option<f64>,
     pub alpha: Option<f64>,
+    /// ε of the label-smoothing loss.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epsilon: Option<f64>,
     /// The batch-mean loss at the audited parameters.
     pub value: f64,
     /// The finite-difference step used ([`step_for`]).
@@ -30,13 +33,17 @@ pub fn check_loss(problem: &Problem, loss: &AuditedLoss) -> LossCheck {
     let numeric = finite_difference_gradient(problem, loss);
     let tensors = compare_per_tensor(problem.mlp.sizes(), &analytic, &numeric, TOLERANCE);
     let (temperature, alpha) = match loss {
-        AuditedLoss::Hard => (None, None),
+        AuditedLoss::Hard | AuditedLoss::Smoothed(_) => (None, None),
         AuditedLoss::Distill(d) => (Some(d.temperature), Some(d.alpha)),
     };
     LossCheck {
         loss: loss.name(),
         temperature,
         alpha,
+        epsilon: match loss {
+            AuditedLoss::Smoothed(e) => Some(*e),
+            _ => None,
+        },
         value,
         step: step_for(loss),
         passed: tensors.iter().all(|t| t.passed),
@@ -64,7 +71,8 @@ pub struct GradcheckReport {
     pub relu_passed: usize,
     /// Problems drawn to get one away from the kink.
     pub draws: u64,
-    /// Hard loss, distillation in logits mode, distillation in probabilities mode.
+    /// Hard loss, distillation in logits mode, distillation in probabilities mode, label
+    /// smoothing.
     pub checks: Vec<LossCheck>,
     /// Largest relative error over every tensor of every loss.
     pub worst_rel_err: f64,
@@ -81,8 +89,9 @@ impl GradcheckReport {
     }
 }
 
-/// Draws the problem and audits the three losses (hard, distillation with logits, distillation
-/// with probabilities, the latter two at `cfg.temperature` and `cfg.alpha`).
+/// Draws the problem and audits the four losses (hard, distillation with logits, distillation
+/// with probabilities, the latter two at `cfg.temperature` and `cfg.alpha`, and label smoothing
+/// at `cfg.smoothing`).
 ///
 /// Derivation: `docs/MATH.md`, section "Gradient audit".
 pub fn run(cfg: &GradcheckConfig) -> Result<GradcheckReport, Error> {
@@ -98,6 +107,7 @@ pub fn run(cfg: &GradcheckConfig) -> Result<GradcheckReport, Error> {
             cfg.temperature,
             SoftTargetMode::Probabilities,
         )?),
+        AuditedLoss::Smoothed(check_smoothing(cfg.smoothing)?),
     ];
     let problem = Problem::draw(cfg)?;
     let checks: Vec<LossCheck> = losses.iter().map(|l| check_loss(&problem, l)).collect();

@@ -30,6 +30,13 @@ pub struct GradcheckArgs {
     /// Weight α in [0, 1] of the hard term in the two distillation checks.
     #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     pub alpha: f64,
+    /// ε in [0, 1] of the label-smoothing check.
+    #[arg(
+        long = "label-smoothing",
+        default_value_t = 0.1,
+        allow_negative_numbers = true
+    )]
+    pub label_smoothing: f64,
     /// Print the report as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
@@ -164,6 +171,13 @@ fn print_table(report: &GradcheckReport) {
                 "loss {} (T = {t}, alpha = {a}): {:.6}, step h = {:e}",
                 check.loss, check.value, check.step
             ),
+            _ if check.epsilon.is_some() => println!(
+                "loss {} (epsilon = {}): {:.6}, step h = {:e}",
+                check.loss,
+                check.epsilon.unwrap_or_default(),
+                check.value,
+                check.step
+            ),
             _ => println!(
                 "loss {}: {:.6}, step h = {:e}",
                 check.loss, check.value, check.step
@@ -206,6 +220,7 @@ pub fn run(args: GradcheckArgs) -> Result<(), Error> {
         seed: args.seed,
         temperature: args.temperature,
         alpha: args.alpha,
+        smoothing: args.label_smoothing,
     };
     let report = audit::run(&cfg)?;
     if args.json {

@@ -2,6 +2,7 @@
 //! progress bar). Flag parsing, progress display and printing only: the work is the library's,
 //! and no command calls into another command's module.
 
+pub mod axes;
 pub mod bench;
 pub mod common;
 pub mod distill;

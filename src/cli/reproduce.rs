@@ -1,6 +1,7 @@
 //! `kd-mlp reproduce`: the paper's whole protocol (and, with lists of temperatures and alphas,
 //! the extended grid), resumable, ending with the report.
 
+use super::axes::AxesFlags;
 use super::common::{load_data, warn_empty_classes, TrainingFlags};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -71,6 +72,8 @@ pub struct ReproduceArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub training: TrainingFlags,
+    #[command(flatten)]
+    pub axes: AxesFlags,
 }
 
 pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
@@ -106,6 +109,7 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         repetitions: reps,
         arms,
         shard,
+        axes: args.axes.axes()?,
     };
     let which = match shard {
         Some(s) => format!(
@@ -122,6 +126,9 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         args.out.display()
     );
 
+    if study.axes != Default::default() {
+        println!("{}", super::axes::describe(&study));
+    }
     let total = study_cost(&study);
     let bar = ProgressBar::new((total * 100.0) as u64);
     bar.set_style(

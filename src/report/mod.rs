@@ -24,7 +24,10 @@
 //!
 //! It uses the study layer (records), train and persistence; only the CLI is above it.
 
+pub mod axes;
+mod axes_write;
 mod build;
+pub mod cells;
 mod csv;
 mod figure;
 pub mod figures;
@@ -37,6 +40,8 @@ pub mod stats;
 mod tests;
 mod write;
 
+pub use axes::{build_axes_report, AxesReport};
+pub use axes_write::{render_axes_markdown, write_axes_report};
 pub use build::build_report;
 pub use csv::render_csv;
 pub use figure::render_figure_svg;

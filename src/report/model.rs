@@ -90,6 +90,9 @@ impl RowKind {
             (Role::Distilled, Some(d)) => RowKind::Distilled(d.source, d.mode),
             // Not produced by `build_report`; shown like the Hinton row.
             (Role::Distilled, None) => RowKind::Distilled(Source::Teacher, SoftTargetMode::Logits),
+            // Not produced by `build_report` (Table 1 has no smoothed row; the grid axes' report
+            // compares them); a student on hard labels, like the independent one.
+            (Role::Smoothed, _) => RowKind::Independent,
         }
     }
 

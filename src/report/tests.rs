@@ -54,6 +54,8 @@ fn rec(
         train_seconds: 1.0,
         wall_seconds: 1.0,
         empty_classes: Vec::new(),
+        train_subset: None,
+        smoothing: None,
     }
 }
 

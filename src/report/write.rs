@@ -2,7 +2,9 @@
 //! `speed.json`, the figures under `figures/` and `report.html`, each atomically; the one writer
 //! behind both `reproduce` and `report`.
 
+use super::axes_write::write_axes_report;
 use super::build::build_report;
+use super::cells::protocol_cell;
 use super::csv::render_csv;
 use super::figure::render_figure_svg;
 use super::figures::{render_figures, Drawn, Evidence};
@@ -59,6 +61,10 @@ pub fn write_report_folder(
     alpha: f64,
     mnist: Option<&Mnist>,
 ) -> Result<String, Error> {
+    // Table 1, the grid and the figures are the protocol's cell; the grid axes have their own
+    // report (`axes.md`, `axes.json`, `figures/axes.svg`), written when the records have axes.
+    let all_records = records;
+    let records = &protocol_cell(all_records)[..];
     let report = build_report(records, temperature, alpha)?;
     let speed_file = dir.join("speed.json");
     let speed = match mnist {
@@ -101,6 +107,7 @@ pub fn write_report_folder(
         math_href: &math_href(dir),
     });
     write_atomically(&dir.join("report.html"), html.as_bytes())?;
+    write_axes_report(dir, all_records, temperature, alpha)?;
     Ok(render_markdown(&report, &speed))
 }
 
@@ -131,8 +138,19 @@ fn size_speed(dir: &Path, records: &[Record], mnist: &Mnist) -> Result<Vec<SizeS
     };
     let mut rows = Vec::new();
     let has = |role: Role| records.iter().any(|r| r.role == role && r.repetition == 0);
+    // The key of repetition 0's model of a role (`rep00/teacher`, or with a grid axis's prefix).
+    let key_of = |role: Role| {
+        records
+            .iter()
+            .find(|r| r.role == role && r.repetition == 0)
+            .map_or(String::new(), |r| r.key.clone())
+    };
     if has(Role::Teacher) {
-        rows.push(measure("teacher", &[model("rep00/teacher")?], &mnist.test));
+        rows.push(measure(
+            "teacher",
+            &[model(&key_of(Role::Teacher))?],
+            &mnist.test,
+        ));
     }
     if has(Role::Ensemble) {
         let members: Vec<_> = records
@@ -149,7 +167,7 @@ fn size_speed(dir: &Path, records: &[Record], mnist: &Mnist) -> Result<Vec<SizeS
     if has(Role::Independent) {
         rows.push(measure(
             "student",
-            &[model("rep00/independent")?],
+            &[model(&key_of(Role::Independent))?],
             &mnist.test,
         ));
     }

@@ -8,15 +8,17 @@
 //! compared pair by pair. Every model's record and weights are written the moment it finishes;
 //! a re-run skips whatever is already on disk.
 
-use super::models::{Context, Job};
+use super::axes::SmoothingArm;
+use super::models::{model_key, Context, Job, Slot};
 use super::progress::StudyEvent;
 use super::protocol::Study;
 use super::store::ResultsStore;
+use super::subset::{cell_data, CellData};
 use crate::data::{Dataset, Split};
 use crate::engine::loss::SoftTargetMode;
 use crate::engine::mlp::Mlp;
 use crate::error::Error;
-use crate::study::record::{distilled_key, DistillSettings, Record, Source};
+use crate::study::record::{distilled_name, DistillSettings, Record, Source};
 use crate::study::scheduler::{run_graph, Finished, Node};
 use crate::train::teacher::{SoftTargets, Teacher};
 use std::collections::HashMap;
@@ -42,11 +44,13 @@ pub fn run(
             test_data.classes()
         )));
     }
+    let split = Split::holdout(train_data.len(), study.protocol.validation_fraction);
+    study.axes.check(split.train.len())?;
     let ctx = Context {
         study,
         train_data,
         test_data,
-        split: Split::holdout(train_data.len(), study.protocol.validation_fraction),
+        split,
         store,
         on_event,
     };
@@ -65,20 +69,33 @@ pub fn run(
         })
         .collect())
 }
+/// A place in the grid: a repetition, an index into the study's sizes and one into its student
+/// architectures (0 for the jobs that do not depend on the width).
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    repetition: usize,
+    size: usize,
+    arch: usize,
+}
+
 /// One job of the study's graph.
 #[derive(Debug, Clone)]
 enum Task {
     /// The teacher, a member or the independent student of a repetition.
-    HardLabels(usize, Job),
+    HardLabels(Place, Job),
     /// The ensemble of a repetition (its dependencies are the members).
-    Ensemble(usize),
-    /// Soft targets of the repetition's teacher or ensemble (its single dependency).
+    Ensemble(Place),
+    /// Soft targets of the repetition's teacher or ensemble (its single dependency) on the
+    /// cell's data.
     Targets {
+        place: Place,
         temperature: f64,
         mode: SoftTargetMode,
     },
     /// A distilled student (its dependency: its soft targets, or none if it is on disk).
-    Distilled(usize, DistillSettings),
+    Distilled(Place, DistillSettings),
+    /// A smoothed student (a matched ε depends on the ensemble's soft targets).
+    Smoothed(Place, SmoothingArm),
 }
 
 /// What a job leaves for the jobs that depend on it.
@@ -96,9 +113,35 @@ const NORMAL: u64 = 2;
 const LAST: u64 = 3;
 
 impl Context<'_> {
-    /// The graph of jobs: per repetition, the teacher (first: it is the longest), the members
-    /// and the independent student, the ensemble, one soft-target job per (source, T, mode)
-    /// still needed, and the distilled students.
+    /// The data of a place's size cell (the whole split, or the repetition's subset).
+    fn cell(&self, place: Place) -> Result<CellData<'_>, Error> {
+        let size = self.study.axes.sizes()[place.size];
+        cell_data(
+            self.train_data,
+            &self.split,
+            self.study.protocol.seed,
+            place.repetition,
+            size,
+        )
+    }
+
+    /// The key prefix of a place: its size, and for a student its width.
+    fn prefix(&self, place: Place, student: bool) -> String {
+        let axes = &self.study.axes;
+        let mut prefix = axes.size_prefix(axes.sizes()[place.size]);
+        if student {
+            prefix += &axes.width_prefix(&self.arch(place));
+        }
+        prefix
+    }
+
+    fn arch(&self, place: Place) -> Vec<usize> {
+        self.study.axes.archs(&self.study.protocol.student_hidden)[place.arch].clone()
+    }
+
+    /// The graph of jobs: per repetition and size, the teacher (first: it is the longest), the
+    /// members, the ensemble and one soft-target job per (source, T, mode) still needed; per
+    /// student width, the independent, distilled and smoothed students.
     fn plan(&self) -> Result<(Vec<Task>, Vec<Node>), Error> {
         let mut tasks = Vec::new();
         let mut nodes = Vec::new();
@@ -111,33 +154,86 @@ impl Context<'_> {
             });
             nodes.len() - 1
         };
-        for r in self.study.repetitions_to_run() {
-            let teacher = push(Task::HardLabels(r, Job::Teacher), FIRST, vec![], false);
-            let members: Vec<usize> = (0..self.study.protocol.ensemble_size)
-                .map(|m| push(Task::HardLabels(r, Job::Member(m)), NORMAL, vec![], false))
-                .collect();
-            push(Task::HardLabels(r, Job::Independent), NORMAL, vec![], false);
-            let ensemble = push(Task::Ensemble(r), SOON, members, false);
-            let mut targets: HashMap<(Source, u64, SoftTargetMode), usize> = HashMap::new();
-            for arm in &self.study.arms {
-                let deps = if self.store.record(&distilled_key(r, arm))?.is_some() {
-                    vec![]
-                } else {
-                    let source = match arm.source {
-                        Source::Teacher => teacher,
-                        Source::Ensemble => ensemble,
-                    };
-                    let key = (arm.source, arm.temperature.to_bits(), arm.mode);
-                    let job = *targets.entry(key).or_insert_with(|| {
-                        let task = Task::Targets {
-                            temperature: arm.temperature,
-                            mode: arm.mode,
-                        };
-                        push(task, SOON, vec![source], true)
-                    });
-                    vec![job]
+        let axes = &self.study.axes;
+        let archs = axes.archs(&self.study.protocol.student_hidden);
+        let smoothing = axes.smoothing_arms(&self.study.arms);
+        for repetition in self.study.repetitions_to_run() {
+            for size in 0..axes.sizes().len() {
+                let base = Place {
+                    repetition,
+                    size,
+                    arch: 0,
                 };
-                push(Task::Distilled(r, *arm), LAST, deps, false);
+                let teacher = push(Task::HardLabels(base, Job::Teacher), FIRST, vec![], false);
+                let members: Vec<usize> = (0..self.study.protocol.ensemble_size)
+                    .map(|m| {
+                        push(
+                            Task::HardLabels(base, Job::Member(m)),
+                            NORMAL,
+                            vec![],
+                            false,
+                        )
+                    })
+                    .collect();
+                let mut ensemble = None;
+                let mut targets: HashMap<(Source, u64, SoftTargetMode), usize> = HashMap::new();
+                for arch in 0..archs.len() {
+                    let place = Place { arch, ..base };
+                    let prefix = self.prefix(place, true);
+                    let on_disk = |name: &str| -> Result<bool, Error> {
+                        Ok(self
+                            .store
+                            .record(&model_key(repetition, &prefix, name))?
+                            .is_some())
+                    };
+                    push(
+                        Task::HardLabels(place, Job::Independent),
+                        NORMAL,
+                        vec![],
+                        false,
+                    );
+                    let ensemble = *ensemble.get_or_insert_with(|| {
+                        push(Task::Ensemble(base), SOON, members.clone(), false)
+                    });
+                    let mut soft = |source: Source, temperature: f64, mode| {
+                        let from = match source {
+                            Source::Teacher => teacher,
+                            Source::Ensemble => ensemble,
+                        };
+                        let key = (source, temperature.to_bits(), mode);
+                        *targets.entry(key).or_insert_with(|| {
+                            let task = Task::Targets {
+                                place: base,
+                                temperature,
+                                mode,
+                            };
+                            push(task, SOON, vec![from], true)
+                        })
+                    };
+                    let mut students = Vec::new();
+                    for arm in &self.study.arms {
+                        let deps = if on_disk(&distilled_name(arm))? {
+                            vec![]
+                        } else {
+                            vec![soft(arm.source, arm.temperature, arm.mode)]
+                        };
+                        students.push((Task::Distilled(place, *arm), deps));
+                    }
+                    for arm in &smoothing {
+                        let deps = match arm {
+                            SmoothingArm::MatchEnsemble { temperature }
+                                if !on_disk(&arm.name())? =>
+                            {
+                                vec![soft(Source::Ensemble, *temperature, SoftTargetMode::Logits)]
+                            }
+                            _ => vec![],
+                        };
+                        students.push((Task::Smoothed(place, *arm), deps));
+                    }
+                    for (task, deps) in students {
+                        push(task, LAST, deps, false);
+                    }
+                }
             }
         }
         Ok((tasks, nodes))
@@ -149,12 +245,38 @@ impl Context<'_> {
         deps: &[usize],
         finished: &Finished<'_, Output>,
     ) -> Result<Output, Error> {
+        let place = match task {
+            Task::HardLabels(p, _)
+            | Task::Ensemble(p)
+            | Task::Distilled(p, _)
+            | Task::Smoothed(p, _) => *p,
+            Task::Targets { place, .. } => *place,
+        };
+        let cell = self.cell(place)?;
+        let student = matches!(
+            task,
+            Task::HardLabels(_, Job::Independent) | Task::Distilled(..) | Task::Smoothed(..)
+        );
+        let slot = Slot {
+            repetition: place.repetition,
+            cell: &cell,
+            prefix: self.prefix(place, student),
+        };
+        let arch = self.arch(place);
+        let targets = || {
+            deps.first()
+                .map(|&d| finished.get(d))
+                .map(|output| match output.as_ref() {
+                    Output::Targets(_) => output,
+                    _ => unreachable!("a student depends on soft targets only"),
+                })
+        };
         match task {
-            Task::HardLabels(r, job) => {
-                let (record, model) = self.hard_label_model(*r, *job)?;
+            Task::HardLabels(_, job) => {
+                let (record, model) = self.hard_label_model(&slot, *job, &arch)?;
                 Ok(Output::Model(record, model))
             }
-            Task::Ensemble(r) => {
+            Task::Ensemble(_) => {
                 let members = deps
                     .iter()
                     .map(|&d| match finished.get(d).as_ref() {
@@ -163,32 +285,45 @@ impl Context<'_> {
                     })
                     .collect();
                 let ensemble = Teacher::ensemble(members)?;
-                let record = self.ensemble_record(*r, &ensemble)?;
+                let record = self.ensemble_record(&slot, &ensemble)?;
                 Ok(Output::Ensemble(record, ensemble))
             }
-            Task::Targets { temperature, mode } => {
+            Task::Targets {
+                temperature, mode, ..
+            } => {
                 let source = finished.get(deps[0]);
                 let targets = match source.as_ref() {
-                    Output::Model(_, model) => Teacher::single(model.clone()).soft_targets(
-                        self.train_data,
-                        *temperature,
-                        *mode,
-                    ),
+                    Output::Model(_, model) => {
+                        Teacher::single(model.clone()).soft_targets(&cell.data, *temperature, *mode)
+                    }
                     Output::Ensemble(_, ensemble) => {
-                        ensemble.soft_targets(self.train_data, *temperature, *mode)
+                        ensemble.soft_targets(&cell.data, *temperature, *mode)
                     }
                     _ => unreachable!("soft targets depend on a teacher or an ensemble"),
                 };
                 Ok(Output::Targets(targets))
             }
-            Task::Distilled(r, arm) => {
-                let targets = deps.first().map(|&d| finished.get(d));
-                let targets = targets.as_deref().map(|output| match output {
-                    Output::Targets(t) => t,
-                    _ => unreachable!("a distilled student depends on its soft targets only"),
-                });
-                Ok(Output::Record(self.distilled_model(*r, arm, targets)?))
+            Task::Distilled(_, arm) => {
+                let output = targets();
+                let soft = output.as_deref().map(as_targets);
+                Ok(Output::Record(
+                    self.distilled_model(&slot, arm, &arch, soft)?,
+                ))
+            }
+            Task::Smoothed(_, arm) => {
+                let output = targets();
+                let soft = output.as_deref().map(as_targets);
+                Ok(Output::Record(
+                    self.smoothed_model(&slot, arm, &arch, soft)?,
+                ))
             }
         }
+    }
+}
+
+fn as_targets(output: &Output) -> &SoftTargets {
+    match output {
+        Output::Targets(t) => t,
+        _ => unreachable!("checked by the caller"),
     }
 }

@@ -2,6 +2,7 @@
 //! on worker threads, and the resumable results store with its records and lock.
 //! It uses train, data, the engine and persistence; [`run`] is the library's entry for a whole study.
 
+mod axes;
 mod graph;
 mod models;
 mod progress;
@@ -9,9 +10,15 @@ mod protocol;
 pub mod record;
 pub mod scheduler;
 mod store;
+mod subset;
 
+pub use axes::{Axes, SmoothingArm, SmoothingSpec};
 pub use graph::run;
 pub use progress::{role_cost, study_cost, ProgressState, StudyEvent};
 pub use protocol::{data_fingerprint, grid_arms, model_seed, Protocol, Shard, Study};
-pub use record::{distilled_key, DistillSettings, Record, Role, Source};
+pub use record::{
+    distilled_key, distilled_name, DistillSettings, Record, Role, SmoothingSettings, Source,
+    TrainSubset,
+};
 pub use store::{merge_records, read_records, ResultsStore};
+pub use subset::{draw_subset, subset_fingerprint};

@@ -2,14 +2,16 @@
 //! hard labels, a distilled student, the ensemble's record; each found on disk or trained,
 //! evaluated on the test set and saved.
 
+use super::axes::SmoothingArm;
 use super::progress::{role_cost, StudyEvent};
 use super::protocol::{model_seed, Study};
 use super::store::ResultsStore;
+use super::subset::CellData;
 use crate::data::{Dataset, Split};
-use crate::engine::loss::Distillation;
+use crate::engine::loss::{epsilon_for_entropy, Distillation};
 use crate::engine::mlp::Mlp;
 use crate::error::Error;
-use crate::study::record::{distilled_key, DistillSettings, Record, Role};
+use crate::study::record::{distilled_name, DistillSettings, Record, Role, SmoothingSettings};
 use crate::train::evaluate::evaluate;
 use crate::train::teacher::{SoftTargets, Teacher};
 use crate::train::{train, Objective, TrainConfig, TrainEvent};
@@ -31,7 +33,29 @@ pub(super) struct ModelId {
     repetition: usize,
     member: Option<usize>,
     distill: Option<DistillSettings>,
+    smoothing: Option<SmoothingSettings>,
     seed: u64,
+}
+
+/// Where a model sits in the grid: its repetition, the data of its size cell, and the part of
+/// its key that names the cell (`n1000/`, `n1000/w16/`, or nothing for the protocol's cell).
+pub(super) struct Slot<'c> {
+    pub(super) repetition: usize,
+    pub(super) cell: &'c CellData<'c>,
+    pub(super) prefix: String,
+}
+
+impl Slot<'_> {
+    /// `rep03/<prefix><name>`.
+    pub(super) fn key(&self, name: &str) -> String {
+        model_key(self.repetition, &self.prefix, name)
+    }
+}
+
+/// The key of a model: `rep03/<prefix><name>`, e.g. `rep03/n1000/w16/independent`, or
+/// `rep03/independent` in the protocol's cell.
+pub(super) fn model_key(repetition: usize, prefix: &str, name: &str) -> String {
+    format!("rep{repetition:02}/{prefix}{name}")
 }
 
 /// One model to train on hard labels.
@@ -44,8 +68,8 @@ pub(super) enum Job {
 
 impl Context<'_> {
     /// The classes without a training example, for the records (and so the report).
-    fn empty_classes(&self) -> Vec<usize> {
-        crate::data::empty_classes(&self.train_data.label_counts())
+    fn empty_classes(&self, data: &Dataset) -> Vec<usize> {
+        crate::data::empty_classes(&data.label_counts())
     }
 
     pub(super) fn sizes(&self, hidden: &[usize]) -> Vec<usize> {
@@ -55,33 +79,36 @@ impl Context<'_> {
         sizes
     }
 
-    /// The teacher, a member or the independent student: from disk, or trained now.
-    pub(super) fn hard_label_model(&self, r: usize, job: Job) -> Result<(Record, Mlp<f32>), Error> {
+    /// The teacher, a member or the independent student (of width `student`): from disk, or
+    /// trained now.
+    pub(super) fn hard_label_model(
+        &self,
+        slot: &Slot<'_>,
+        job: Job,
+        student: &[usize],
+    ) -> Result<(Record, Mlp<f32>), Error> {
         let protocol = &self.study.protocol;
-        let (key, role, member, hidden) = match job {
+        let (name, role, member, hidden) = match job {
             Job::Teacher => (
-                format!("rep{r:02}/teacher"),
+                "teacher".to_string(),
                 Role::Teacher,
                 None,
-                &protocol.teacher_hidden,
+                &protocol.teacher_hidden[..],
             ),
             Job::Member(m) => (
-                format!("rep{r:02}/member{m:02}"),
+                format!("member{m:02}"),
                 Role::Member,
                 Some(m),
-                &protocol.student_hidden,
+                &protocol.student_hidden[..],
             ),
-            Job::Independent => (
-                format!("rep{r:02}/independent"),
-                Role::Independent,
-                None,
-                &protocol.student_hidden,
-            ),
+            Job::Independent => ("independent".to_string(), Role::Independent, None, student),
         };
+        let key = slot.key(&name);
         if let Some(record) = self.resumed(&key, role)? {
             let model = self.store.model(&key)?;
             return Ok((record, model));
         }
+        let r = slot.repetition;
         let seed = model_seed(protocol.seed, r, role, member.unwrap_or(0));
         let id = ModelId {
             key,
@@ -89,24 +116,28 @@ impl Context<'_> {
             repetition: r,
             member,
             distill: None,
+            smoothing: None,
             seed,
         };
-        self.train_model(id, hidden, &Objective::HardLabels)
+        self.train_model(slot, id, hidden, &Objective::HardLabels)
     }
 
-    /// One distilled student, unless its record is on disk (then `targets` is `None`).
+    /// One distilled student of width `student`, unless its record is on disk (then `targets`
+    /// is `None`).
     pub(super) fn distilled_model(
         &self,
-        r: usize,
+        slot: &Slot<'_>,
         arm: &DistillSettings,
+        student: &[usize],
         targets: Option<&SoftTargets>,
     ) -> Result<Record, Error> {
-        let key = distilled_key(r, arm);
+        let key = slot.key(&distilled_name(arm));
         if let Some(record) = self.resumed(&key, Role::Distilled)? {
             return Ok(record);
         }
         let targets = targets.expect("soft targets are computed for every arm not on disk");
         let loss = Distillation::new(arm.alpha, arm.temperature, arm.mode)?;
+        let r = slot.repetition;
         let seed = model_seed(self.study.protocol.seed, r, Role::Distilled, 0);
         let id = ModelId {
             key,
@@ -114,12 +145,59 @@ impl Context<'_> {
             repetition: r,
             member: None,
             distill: Some(*arm),
+            smoothing: None,
             seed,
         };
         let objective = Objective::Distill { targets, loss };
-        Ok(self
-            .train_model(id, &self.study.protocol.student_hidden, &objective)?
-            .0)
+        Ok(self.train_model(slot, id, student, &objective)?.0)
+    }
+
+    /// One smoothed student of width `student`, unless its record is on disk. A fixed ε needs
+    /// nothing; a matched ε needs the ensemble's soft targets at its temperature (`targets`), whose
+    /// mean entropy over the cell's training samples it matches.
+    pub(super) fn smoothed_model(
+        &self,
+        slot: &Slot<'_>,
+        arm: &SmoothingArm,
+        student: &[usize],
+        targets: Option<&SoftTargets>,
+    ) -> Result<Record, Error> {
+        let key = slot.key(&arm.name());
+        if let Some(record) = self.resumed(&key, Role::Smoothed)? {
+            return Ok(record);
+        }
+        let settings = match *arm {
+            SmoothingArm::Fixed(epsilon) => SmoothingSettings {
+                epsilon,
+                matched_temperature: None,
+            },
+            SmoothingArm::MatchEnsemble { temperature } => {
+                let targets = targets.expect("a matched ε has the ensemble's soft targets");
+                let train = slot.cell.split.train.clone();
+                let entropy =
+                    SoftTargets::from_rows(targets.rows().slice(ndarray::s![train, ..]).to_owned())
+                        .mean_entropy();
+                SmoothingSettings {
+                    epsilon: epsilon_for_entropy(entropy, self.study.protocol.classes),
+                    matched_temperature: Some(temperature),
+                }
+            }
+        };
+        let r = slot.repetition;
+        let seed = model_seed(self.study.protocol.seed, r, Role::Smoothed, 0);
+        let id = ModelId {
+            key,
+            role: Role::Smoothed,
+            repetition: r,
+            member: None,
+            distill: None,
+            smoothing: Some(settings),
+            seed,
+        };
+        let objective = Objective::Smoothed {
+            epsilon: settings.epsilon,
+        };
+        Ok(self.train_model(slot, id, student, &objective)?.0)
     }
 
     /// The record of `key` if it is already on disk (announced as resumed).
@@ -143,6 +221,7 @@ impl Context<'_> {
     /// Trains one model, evaluates it, and saves its weights and record.
     pub(super) fn train_model(
         &self,
+        slot: &Slot<'_>,
         id: ModelId,
         hidden: &[usize],
         objective: &Objective<'_>,
@@ -167,10 +246,11 @@ impl Context<'_> {
                 });
             }
         };
+        let data: &Dataset = &slot.cell.data;
         let report = train(
             &mut mlp,
-            self.train_data,
-            &self.split,
+            data,
+            &slot.cell.split,
             &cfg,
             objective,
             &id.key,
@@ -200,7 +280,9 @@ impl Context<'_> {
             test_error: test.error,
             train_seconds: report.train_seconds,
             wall_seconds: started.elapsed().as_secs_f64(),
-            empty_classes: self.empty_classes(),
+            empty_classes: self.empty_classes(data),
+            train_subset: slot.cell.subset.clone(),
+            smoothing: id.smoothing,
         };
         self.store.save(&record, Some(&mlp))?;
         (self.on_event)(StudyEvent::ModelDone {
@@ -213,13 +295,19 @@ impl Context<'_> {
     }
 
     /// The ensemble's record (assembled from the members, nothing trained).
-    pub(super) fn ensemble_record(&self, r: usize, ensemble: &Teacher) -> Result<Record, Error> {
-        let key = format!("rep{r:02}/ensemble");
+    pub(super) fn ensemble_record(
+        &self,
+        slot: &Slot<'_>,
+        ensemble: &Teacher,
+    ) -> Result<Record, Error> {
+        let key = slot.key("ensemble");
         if let Some(record) = self.store.record(&key)? {
             return Ok(record);
         }
+        let r = slot.repetition;
+        let data: &Dataset = &slot.cell.data;
         let started = Instant::now();
-        let val = ensemble.evaluate(self.train_data, self.split.validation.clone());
+        let val = ensemble.evaluate(data, slot.cell.split.validation.clone());
         let test = ensemble.evaluate(self.test_data, 0..self.test_data.len());
         let record = Record {
             key,
@@ -239,7 +327,9 @@ impl Context<'_> {
             test_error: test.error,
             train_seconds: 0.0,
             wall_seconds: started.elapsed().as_secs_f64(),
-            empty_classes: self.empty_classes(),
+            empty_classes: self.empty_classes(data),
+            train_subset: slot.cell.subset.clone(),
+            smoothing: None,
         };
         self.store.save(&record, None)?;
         Ok(record)

@@ -32,16 +32,22 @@ pub fn role_cost(role: Role) -> f64 {
     match role {
         Role::Teacher => 12.0,
         Role::Ensemble => 0.0,
-        Role::Member | Role::Independent | Role::Distilled => 1.0,
+        Role::Member | Role::Independent | Role::Distilled | Role::Smoothed => 1.0,
     }
 }
 
-/// The total cost of a study, for the ETA.
+/// The total cost of a study, for the ETA: the sum of [`role_cost`] over its models (every
+/// size cell its teacher and members, every student width its independent, distilled and
+/// smoothed students).
 pub fn study_cost(study: &Study) -> f64 {
-    let per_rep = role_cost(Role::Teacher)
+    let axes = &study.axes;
+    let students = role_cost(Role::Independent)
+        + study.arms.len() as f64 * role_cost(Role::Distilled)
+        + axes.smoothing_arms(&study.arms).len() as f64 * role_cost(Role::Smoothed);
+    let per_size = role_cost(Role::Teacher)
         + study.protocol.ensemble_size as f64 * role_cost(Role::Member)
-        + role_cost(Role::Independent)
-        + study.arms.len() as f64 * role_cost(Role::Distilled);
+        + axes.archs(&study.protocol.student_hidden).len() as f64 * students;
+    let per_rep = axes.sizes().len() as f64 * per_size;
     per_rep * study.repetitions_to_run().len() as f64
 }
 

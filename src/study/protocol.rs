@@ -5,6 +5,7 @@ use crate::data::Dataset;
 use crate::engine::loss::{Distillation, SoftTargetMode};
 use crate::engine::rng::derive_seed;
 use crate::error::Error;
+use crate::study::axes::Axes;
 use crate::study::record::{DistillSettings, Role, Source};
 use crate::train::TrainConfig;
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,9 @@ pub struct Study {
     pub arms: Vec<DistillSettings>,
     /// Run only one slice of the repetitions (for several machines); all of them if `None`.
     pub shard: Option<Shard>,
+    /// Training-set sizes, student widths and label-smoothing arms (`Axes::default()`: none,
+    /// the protocol's cell alone).
+    pub axes: Axes,
 }
 
 impl Study {
@@ -133,12 +137,12 @@ pub fn data_fingerprint(data: &Dataset) -> String {
 }
 
 /// The seed of a model: `(study seed, repetition, role, member)`. Every student of a repetition
-/// (independent and distilled) gets the same one: the paired design.
+/// (independent, distilled and smoothed) gets the same one: the paired design.
 pub fn model_seed(study_seed: u64, repetition: usize, role: Role, member: usize) -> u64 {
     let role_code = match role {
         Role::Teacher => 1,
         Role::Member | Role::Ensemble => 2,
-        Role::Independent | Role::Distilled => 3,
+        Role::Independent | Role::Distilled | Role::Smoothed => 3,
     };
     derive_seed(&[study_seed, repetition as u64, role_code, member as u64])
 }

@@ -21,6 +21,9 @@ pub enum Role {
     Independent,
     /// A small network distilled from the teacher or the ensemble.
     Distilled,
+    /// A small network trained on label-smoothed hard labels: distillation's control, a
+    /// softened target without a teacher.
+    Smoothed,
 }
 
 /// Whom a distilled student learned from.
@@ -87,6 +90,36 @@ pub struct Record {
     /// (MNIST), and in records written before the field existed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub empty_classes: Vec<usize>,
+    /// The subset of the training split the model learned from, in a study with a
+    /// training-set-size axis (`--train-sizes`); absent when it learned from the whole split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_subset: Option<TrainSubset>,
+    /// How the labels were smoothed (smoothed students only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smoothing: Option<SmoothingSettings>,
+}
+
+/// Which part of the training split a model of a size-axis study learned from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainSubset {
+    /// Training samples used (the validation split stays whole).
+    pub samples: usize,
+    /// Samples of the whole training split.
+    pub of: usize,
+    /// A hash of the chosen indices (16 hex digits): equal for every model of a repetition and
+    /// size, so a reader can check that they learned from the same images.
+    pub fingerprint: String,
+}
+
+/// The label smoothing of a smoothed student.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SmoothingSettings {
+    /// The ε used: targets `(1 − ε)·onehot(y) + ε/C`.
+    pub epsilon: f64,
+    /// For `--label-smoothing auto`: the temperature T at which the ensemble's mean soft-target
+    /// entropy (over the training samples) was matched; absent for a fixed ε.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_temperature: Option<f64>,
 }
 
 impl Record {
@@ -107,8 +140,13 @@ impl Record {
 
 /// The key of a distilled student, e.g. `rep03/distilled-ensemble-probabilities-T4-a0.5`.
 pub fn distilled_key(repetition: usize, d: &DistillSettings) -> String {
+    format!("rep{repetition:02}/{}", distilled_name(d))
+}
+
+/// The last part of a distilled student's key, e.g. `distilled-ensemble-logits-T4-a0.5`.
+pub fn distilled_name(d: &DistillSettings) -> String {
     format!(
-        "rep{repetition:02}/distilled-{}-{}-T{}-a{}",
+        "distilled-{}-{}-T{}-a{}",
         d.source, d.mode, d.temperature, d.alpha
     )
 }

@@ -7,7 +7,8 @@ use crate::engine::adam::{Adam, AdamConfig};
 use crate::engine::kernels::stagger::Staggered;
 use crate::engine::kernels::threads::with_workers_awake;
 use crate::engine::loss::{
-    cross_entropy_backward, distillation_loss, softmax_cross_entropy, Distillation,
+    cross_entropy_backward, distillation_loss, label_smoothing_loss, softmax_cross_entropy,
+    Distillation,
 };
 use crate::engine::mlp::{Mlp, Workspace};
 use crate::train::teacher::SoftTargets;
@@ -25,6 +26,9 @@ pub enum Objective<'a> {
         targets: &'a SoftTargets,
         loss: Distillation,
     },
+    /// The labels smoothed by ε: the target `(1 − ε)·onehot(y) + ε/C`, a softened target
+    /// without a teacher (distillation's control arm).
+    Smoothed { epsilon: f64 },
 }
 
 /// The buffers of the training step, made once per model so that a step allocates nothing:
@@ -91,6 +95,10 @@ impl<F: Float> Trainer<F> {
                 }
                 let (logits, probs, dlogits) = self.ws.loss_buffers(rows);
                 distillation_loss(logits, labels, q.view(), loss, probs, dlogits)
+            }
+            Objective::Smoothed { epsilon } => {
+                let (logits, probs, dlogits) = self.ws.loss_buffers(rows);
+                label_smoothing_loss(logits, labels, *epsilon, probs, dlogits)
             }
         };
         if !loss_sum.is_finite() {

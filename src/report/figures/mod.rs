@@ -9,6 +9,7 @@
 //! the figure is [`Drawn::Absent`] with the reason, and the page says so instead of showing a
 //! picture.
 
+pub mod axes_curve;
 mod confusion;
 mod curves;
 mod dark_knowledge;

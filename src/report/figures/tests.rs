@@ -48,6 +48,8 @@ fn record(key: String, role: Role, rep: usize, distill: Option<DistillSettings>)
         train_seconds: 1.0,
         wall_seconds: 1.0,
         empty_classes: Vec::new(),
+        train_subset: None,
+        smoothing: None,
     }
 }
 
