@@ -81,8 +81,8 @@ impl GradcheckReport {
     }
 }
 
-/// Draws the problem and audits the three losses (hard, distillation with logits, distillation
-/// with probabilities, the latter two at `cfg.temperature` and `cfg.alpha`).
+/// Draws the problem and audits the four losses (hard, distillation with logits, with
+/// probabilities and with the double softmax, the latter three at `cfg.temperature` and `cfg.alpha`).
 ///
 /// Derivation: `docs/MATH.md`, section "Gradient audit".
 pub fn run(cfg: &GradcheckConfig) -> Result<GradcheckReport, Error> {
@@ -97,6 +97,11 @@ pub fn run(cfg: &GradcheckConfig) -> Result<GradcheckReport, Error> {
             cfg.alpha,
             cfg.temperature,
             SoftTargetMode::Probabilities,
+        )?),
+        AuditedLoss::Distill(Distillation::new(
+            cfg.alpha,
+            cfg.temperature,
+            SoftTargetMode::DoubleSoftmax,
         )?),
     ];
     let problem = Problem::draw(cfg)?;
