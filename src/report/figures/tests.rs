@@ -27,6 +27,7 @@ fn record(key: String, role: Role, rep: usize, distill: Option<DistillSettings>)
             seconds: 1.0,
             samples_per_s: 1.0,
             val_seconds: 0.1,
+            val_objective_loss: None,
         })
         .collect();
     Record {
@@ -47,6 +48,8 @@ fn record(key: String, role: Role, rep: usize, distill: Option<DistillSettings>)
         test_error: 0.02 + offset,
         train_seconds: 1.0,
         wall_seconds: 1.0,
+        train_flops: None,
+        soft_target_flops: None,
         empty_classes: Vec::new(),
     }
 }
@@ -58,6 +61,7 @@ fn records() -> Vec<Record> {
         mode,
         temperature: 1.0,
         alpha: 0.1,
+        stopping: Default::default(),
     };
     let mut v = Vec::new();
     for rep in 0..3 {
