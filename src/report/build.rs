@@ -230,6 +230,7 @@ pub fn build_report(
         main_alpha,
         repetitions,
         distill_stopping: (!stopping.is_protocol()).then(|| stopping.describe()),
+        compute: crate::report::compute::build_compute(records),
         classes: class_count(records)?,
         empty_classes: records
             .iter()

@@ -246,5 +246,6 @@ pub fn render_markdown(report: &StudyReport, size_speed: &[SizeSpeed]) -> String
              averages its members' softmax); the machine and thread count are those of the run."
         );
     }
+    super::compute::render_compute_markdown(&mut md, &report.compute);
     md
 }

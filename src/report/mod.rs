@@ -25,9 +25,11 @@
 //! It uses the study layer (records), train and persistence; only the CLI is above it.
 
 mod build;
+pub mod compute;
 mod csv;
 mod figure;
 pub mod figures;
+pub mod forensics;
 mod html;
 mod markdown;
 mod model;

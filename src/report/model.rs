@@ -22,6 +22,10 @@ pub struct StudyReport {
     /// in every summary.json before the stopping variants existed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distill_stopping: Option<String>,
+    /// What each kind of deployed model cost to produce, in training FLOPs (empty, and absent
+    /// from summary.json, for records from before FLOPs were counted).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compute: Vec<crate::report::compute::ComputeRow>,
     /// The class count of the models (their output width), if any record gives their layers.
     pub classes: Option<usize>,
     /// The classes without a training example (in no summary.json before this field existed).

@@ -101,6 +101,9 @@ pub fn write_report_folder(
         math_href: &math_href(dir),
     });
     write_atomically(&dir.join("report.html"), html.as_bytes())?;
+    if super::forensics::has_forensic_cells(records) {
+        super::forensics::write_forensics(dir, records, temperature, alpha)?;
+    }
     Ok(render_markdown(&report, &speed))
 }
 

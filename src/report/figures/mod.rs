@@ -9,12 +9,13 @@
 //! the figure is [`Drawn::Absent`] with the reason, and the page says so instead of showing a
 //! picture.
 
+mod compute;
 mod confusion;
 mod curves;
 mod dark_knowledge;
 mod evidence;
 mod grid;
-mod palette;
+pub(crate) mod palette;
 mod raster;
 #[cfg(test)]
 mod tests;
@@ -93,6 +94,7 @@ pub fn render_figures(
             |p| confusion::draw(p),
         )?,
         grid::figure(report)?,
+        compute::figure(report)?,
     ])
 }
 
