@@ -91,8 +91,8 @@ mod tests {
 
     #[test]
     fn the_soft_term_is_averaged_over_the_range() {
-        // α = 0, uniform targets, logits mode, T = 1: the loss is the mean KL(uniform ‖ p),
-        // computed here independently, sample by sample.
+        // α = 0, uniform targets, logits mode, T = 1: the loss is the mean KL(q ‖ p), computed
+        // here independently, sample by sample, with q the f32 1/3 the targets hold.
         let data = tiny_data(40);
         let mlp = Mlp::<f64>::glorot(&[4, 5, 3], 9).unwrap();
         let targets = SoftTargets::from_rows(Array2::from_elem((40, 3), 1.0 / 3.0));
@@ -103,13 +103,14 @@ mod tests {
         };
         let got = objective_loss(&mlp, &data, 10..40, &distill);
         let logits = crate::train::evaluate::logits(&mlp, &data, 10..40);
+        let third = f64::from(1.0f32 / 3.0);
         let mut want = 0.0;
         for z in logits.rows() {
             let max = z.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
             let lse = z.iter().map(|v| (v - max).exp()).sum::<f64>().ln() + max;
             want += z
                 .iter()
-                .map(|&zj| (1.0 / 3.0) * ((1.0f64 / 3.0).ln() - (zj - lse)))
+                .map(|&zj| third * (third.ln() - (zj - lse)))
                 .sum::<f64>();
         }
         want /= 30.0;
