@@ -28,8 +28,13 @@ fn command_passes_and_prints_a_row_per_tensor_and_loss() {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    // 3 layers → W and b each, for 3 losses: 18 rows, all passing.
-    for loss in ["hard", "distill-logits", "distill-probabilities"] {
+    // 3 layers → W and b each, for 4 losses: 24 rows, all passing.
+    for loss in [
+        "hard",
+        "distill-logits",
+        "distill-probabilities",
+        "distill-double-softmax",
+    ] {
         let rows: Vec<&str> = stdout
             .lines()
             .filter(|l| l.split_whitespace().next() == Some(loss))
@@ -50,7 +55,7 @@ fn command_passes_and_prints_a_row_per_tensor_and_loss() {
             assert!(rel < TOLERANCE, "{row}");
         }
     }
-    assert!(stdout.contains("18 of 18 tensors pass"), "{stdout}");
+    assert!(stdout.contains("24 of 24 tensors pass"), "{stdout}");
 }
 
 #[test]
@@ -68,7 +73,8 @@ fn json_report_is_complete() {
     assert_eq!(v["passed"], true);
     assert_eq!(v["sizes"], serde_json::json!([6, 5, 4, 3]));
     let checks = v["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 3);
+    assert_eq!(checks.len(), 4);
+    assert_eq!(checks[3]["loss"], "distill-double-softmax");
     assert_eq!(checks[1]["loss"], "distill-logits");
     assert_eq!(checks[2]["temperature"], 4.0);
     assert_eq!(checks[2]["alpha"], 0.1);

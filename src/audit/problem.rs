@@ -27,7 +27,7 @@ pub enum AuditedLoss {
 }
 
 impl AuditedLoss {
-    /// `hard`, `distill-logits` or `distill-probabilities`.
+    /// `hard`, `distill-logits`, `distill-probabilities` or `distill-double-softmax`.
     pub fn name(&self) -> String {
         match self {
             AuditedLoss::Hard => "hard".into(),

@@ -10,7 +10,7 @@ use serde::Serialize;
 /// The audit of one loss.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LossCheck {
-    /// `hard`, `distill-logits` or `distill-probabilities`.
+    /// `hard`, `distill-logits`, `distill-probabilities` or `distill-double-softmax`.
     pub loss: String,
     /// T and α of a distillation loss.
     pub temperature: Option<f64>,
@@ -64,7 +64,7 @@ pub struct GradcheckReport {
     pub relu_passed: usize,
     /// Problems drawn to get one away from the kink.
     pub draws: u64,
-    /// Hard loss, distillation in logits mode, distillation in probabilities mode.
+    /// Hard loss, then distillation in logits, probabilities and double-softmax mode.
     pub checks: Vec<LossCheck>,
     /// Largest relative error over every tensor of every loss.
     pub worst_rel_err: f64,

@@ -24,10 +24,10 @@ pub struct GradcheckArgs {
     /// Seed of the network, the batch, the labels and the random teacher.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Temperature T > 0 of the two distillation checks.
+    /// Temperature T > 0 of the three distillation checks.
     #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     pub temperature: f64,
-    /// Weight α in [0, 1] of the hard term in the two distillation checks.
+    /// Weight α in [0, 1] of the hard term in the three distillation checks.
     #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     pub alpha: f64,
     /// Print the report as one JSON object on stdout.

@@ -93,6 +93,17 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
             "--reps and --ensemble-size must be at least 1".into(),
         ));
     }
+    let stopping_flags = &args.stopping;
+    let any_stopping_flag = stopping_flags.distill_epochs.is_some()
+        || stopping_flags.distill_monitor.is_some()
+        || stopping_flags.distill_min_delta.is_some();
+    if args.forensics && any_stopping_flag {
+        return Err(Error::Config(
+            "--forensics runs its own matrix of stopping rules; drop --distill-epochs, \
+             --distill-monitor and --distill-min-delta"
+                .into(),
+        ));
+    }
     let arms = if args.forensics {
         forensic_arms(args.temperatures[0], args.alphas[0])?
     } else {
