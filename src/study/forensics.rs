@@ -9,9 +9,9 @@ use crate::error::Error;
 use crate::study::record::{DistillSettings, Source};
 use crate::study::stopping::{ArmStopping, DistillMonitor};
 
-/// The min-delta of the "noticeably" cells: Keras's documentation uses 0.01 as its example
-/// value, and the validation loss of a converging student moves by more than that only in its
-/// first few epochs.
+/// The min-delta of the "noticeably" cells: a round value of the size by which a converging
+/// student's validation loss still moves after its first few epochs, so the rule stops earlier
+/// than the protocol's.
 pub const NOTICEABLY: f64 = 0.01;
 
 /// The epochs of the Keras example's `distiller.fit(..., epochs=3)`.
