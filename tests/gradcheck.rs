@@ -845,8 +845,14 @@ fn distillation_matches_finite_differences_in_every_mode() {
                 let mut zv = z.clone().into_raw_vec_and_offset().0;
                 // The soft term flattens as T grows (its k-th derivative in z scales like T^(2−k)),
                 // so a step growing with T keeps the truncation error negligible while the
-                // rounding error ε·|L|/h shrinks: h = STEP_CE·T.
-                let numeric = numeric_grad(&mut zv, STEP_CE * t, |zp| {
+                // rounding error ε·|L|/h shrinks: h = STEP_CE·T. The double softmax's hard term
+                // does not flatten with T (its truncation error grows with h²), so it meets the
+                // soft term half way: h = STEP_CE·√T.
+                let h = match mode {
+                    SoftTargetMode::DoubleSoftmax => STEP_CE * t.sqrt(),
+                    _ => STEP_CE * t,
+                };
+                let numeric = numeric_grad(&mut zv, h, |zp| {
                     distill_reference(
                         ArrayView2::from_shape((5, 10), zp).unwrap(),
                         &labels,

@@ -127,6 +127,12 @@ impl TrainingFlags {
                 self.validation_fraction
             )));
         }
+        if !(self.min_delta.is_finite() && self.min_delta >= 0.0) {
+            return Err(Error::Config(format!(
+                "--min-delta must be a number >= 0, got {}",
+                self.min_delta
+            )));
+        }
         Ok(TrainConfig {
             batch_size: self.batch,
             max_epochs: self.epochs_max,
