@@ -117,7 +117,7 @@ fn library_audit_passes_for_several_seeds_and_shapes() {
         };
         let report = audit::run(&cfg).unwrap();
         assert!(report.passed, "{cfg:?}: {report:?}");
-        assert_eq!(report.rows().count(), 3 * 2 * (cfg.sizes.len() - 1));
+        assert_eq!(report.rows().count(), 4 * 2 * (cfg.sizes.len() - 1));
         assert!(report.worst_rel_err < TOLERANCE);
         // both branches of the ReLU derivative are exercised
         assert!(report.relu_masked > 0 && report.relu_passed > 0, "{cfg:?}");

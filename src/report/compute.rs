@@ -137,6 +137,48 @@ pub fn build_compute(records: &[Record]) -> Vec<ComputeRow> {
     rows
 }
 
+/// Appends the compute table to a Markdown report (nothing when no record has FLOPs).
+pub fn render_compute_markdown(md: &mut String, rows: &[ComputeRow]) {
+    use std::fmt::Write;
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n## Compute: what each deployed model costs to produce\n"
+    );
+    let _ = writeln!(
+        md,
+        "| model | own training (TFLOP) | total to produce (TFLOP) | × independent | test error (mean ± sd) | n |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    let independent = rows
+        .iter()
+        .find(|r| r.role == Role::Independent)
+        .map(|r| r.total_flops);
+    for r in rows {
+        let ratio = independent.map_or("—".into(), |i| format!("{:.1}", r.total_flops / i));
+        let _ = writeln!(
+            md,
+            "| {} | {:.3} | {:.3} | {ratio} | {:.2} ± {:.2} % | {} |",
+            r.label,
+            r.own_flops / 1e12,
+            r.total_flops / 1e12,
+            100.0 * r.test_error.mean,
+            100.0 * r.test_error.sd,
+            r.test_error.n
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nFLOPs are counted analytically from each record (forward, backward and Adam per \
+         epoch run, plus the validation passes; docs/MATH.md, \"Cost of training a model\"), not \
+         timed. A distilled student's total adds its teacher's training (or every ensemble \
+         member's) and the soft-target pass, as if it were the only student made from them; \
+         n counts the repetitions whose costs are all recorded."
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,46 +248,4 @@ mod tests {
         ];
         assert!(build_compute(&records).is_empty());
     }
-}
-
-/// Appends the compute table to a Markdown report (nothing when no record has FLOPs).
-pub fn render_compute_markdown(md: &mut String, rows: &[ComputeRow]) {
-    use std::fmt::Write;
-    if rows.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        md,
-        "\n## Compute: what each deployed model costs to produce\n"
-    );
-    let _ = writeln!(
-        md,
-        "| model | own training (TFLOP) | total to produce (TFLOP) | × independent | test error (mean ± sd) | n |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|");
-    let independent = rows
-        .iter()
-        .find(|r| r.role == Role::Independent)
-        .map(|r| r.total_flops);
-    for r in rows {
-        let ratio = independent.map_or("—".into(), |i| format!("{:.1}", r.total_flops / i));
-        let _ = writeln!(
-            md,
-            "| {} | {:.3} | {:.3} | {ratio} | {:.2} ± {:.2} % | {} |",
-            r.label,
-            r.own_flops / 1e12,
-            r.total_flops / 1e12,
-            100.0 * r.test_error.mean,
-            100.0 * r.test_error.sd,
-            r.test_error.n
-        );
-    }
-    let _ = writeln!(
-        md,
-        "\nFLOPs are counted analytically from each record (forward, backward and Adam per \
-         epoch run, plus the validation passes; docs/MATH.md, \"Cost of training a model\"), not \
-         timed. A distilled student's total adds its teacher's training (or every ensemble \
-         member's) and the soft-target pass, as if it were the only student made from them; \
-         n counts the repetitions whose costs are all recorded."
-    );
 }
