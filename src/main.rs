@@ -41,8 +41,9 @@ enum Command {
     /// One test digit as terminal art beside a model's probabilities (and a teacher's soft
     /// targets with --teacher): dark knowledge without a browser.
     Show(show::ShowArgs),
-    /// Audit the analytic gradients against central finite differences in f64 (hard loss and both
-    /// distillation modes, on a tiny random network); exits non-zero if any tensor fails.
+    /// Audit the analytic gradients against central finite differences in f64 (hard loss, the three
+    /// distillation modes and label smoothing, on a tiny random network); exits non-zero if any
+    /// tensor fails.
     Gradcheck(gradcheck::GradcheckArgs),
     /// A machine score in about a minute: teacher and student epochs on 1 and all threads,
     /// inference at batch 1 and 1000, the SIMD level's FMA peak and each figure's fraction of it.

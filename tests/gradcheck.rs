@@ -729,7 +729,8 @@ fn checker_catches_wrong_gradients() {
 
 /// The loss `L = (1/B) Σ_b [α·(−log softmax(z_b)[y_b]) + (1 − α)·T²·KL(q_b ‖ u_b)]` computed
 /// independently of the library: `u = softmax(z/T)` (logits mode) or `softmax(softmax(z)/T)`
-/// (probabilities mode), the KL written out with plain logs.
+/// (probabilities and double-softmax modes), the KL written out with plain logs; in
+/// double-softmax mode the hard term is `−log softmax(softmax(z))[y]` instead.
 fn distill_reference(
     z: ArrayView2<f64>,
     labels: &[usize],
@@ -749,7 +750,11 @@ fn distill_reference(
         let p = softmax(&zb);
         let source = match d.mode {
             SoftTargetMode::Logits => zb.clone(),
-            SoftTargetMode::Probabilities => p.clone(),
+            SoftTargetMode::Probabilities | SoftTargetMode::DoubleSoftmax => p.clone(),
+        };
+        let hard = match d.mode {
+            SoftTargetMode::DoubleSoftmax => -softmax(&p)[y].ln(),
+            _ => -p[y].ln(),
         };
         let u = softmax(&source.iter().map(|v| v / t).collect::<Vec<_>>());
         let kl: f64 = q
@@ -758,7 +763,7 @@ fn distill_reference(
             .zip(&u)
             .map(|(&qj, &uj)| qj * (qj / uj).ln())
             .sum();
-        total += d.alpha * -p[y].ln() + (1.0 - d.alpha) * t * t * kl;
+        total += d.alpha * hard + (1.0 - d.alpha) * t * t * kl;
     }
     total / labels.len() as f64
 }
@@ -810,10 +815,14 @@ fn distillation_worked_example() {
 }
 
 #[test]
-fn distillation_matches_finite_differences_in_both_modes() {
+fn distillation_matches_finite_differences_in_every_mode() {
     let mut rng = ChaCha8Rng::seed_from_u64(0xD157);
     let labels = [3, 0, 9, 3, 5];
-    for mode in [SoftTargetMode::Logits, SoftTargetMode::Probabilities] {
+    for mode in [
+        SoftTargetMode::Logits,
+        SoftTargetMode::Probabilities,
+        SoftTargetMode::DoubleSoftmax,
+    ] {
         for &t in &[1.0, 2.5, 4.0, 20.0] {
             for &alpha in &[0.0, 0.1, 0.5, 0.9] {
                 let d = Distillation::new(alpha, t, mode).unwrap();
@@ -821,7 +830,9 @@ fn distillation_matches_finite_differences_in_both_modes() {
                 let q = match mode {
                     SoftTargetMode::Logits => soft_targets(&mut rng, 5, 10, t),
                     // the teacher's own probabilities, softened: softmax(p/T)
-                    SoftTargetMode::Probabilities => soften(&soft_targets(&mut rng, 5, 10, 1.0), t),
+                    SoftTargetMode::Probabilities | SoftTargetMode::DoubleSoftmax => {
+                        soften(&soft_targets(&mut rng, 5, 10, 1.0), t)
+                    }
                 };
                 let (loss, dz) = distill_library(z.view(), &labels, &q, &d);
                 // the loss against the independent computation
@@ -834,8 +845,14 @@ fn distillation_matches_finite_differences_in_both_modes() {
                 let mut zv = z.clone().into_raw_vec_and_offset().0;
                 // The soft term flattens as T grows (its k-th derivative in z scales like T^(2−k)),
                 // so a step growing with T keeps the truncation error negligible while the
-                // rounding error ε·|L|/h shrinks: h = STEP_CE·T.
-                let numeric = numeric_grad(&mut zv, STEP_CE * t, |zp| {
+                // rounding error ε·|L|/h shrinks: h = STEP_CE·T. The double softmax's hard term
+                // does not flatten with T (its truncation error grows with h²), so it meets the
+                // soft term half way: h = STEP_CE·√T.
+                let h = match mode {
+                    SoftTargetMode::DoubleSoftmax => STEP_CE * t.sqrt(),
+                    _ => STEP_CE * t,
+                };
+                let numeric = numeric_grad(&mut zv, h, |zp| {
                     distill_reference(
                         ArrayView2::from_shape((5, 10), zp).unwrap(),
                         &labels,
@@ -908,6 +925,49 @@ fn probabilities_mode_soft_term_nearly_vanishes() {
     let literal = soft_only(SoftTargetMode::Probabilities, &q_literal);
     eprintln!("soft term, logits mode {logits:.4}, probabilities mode {literal:.6}");
     assert!(literal < 0.05 * logits, "{literal} vs {logits}");
+}
+
+#[test]
+fn double_softmax_hard_term_has_a_floor_near_1_46() {
+    // −log softmax(p)_y with p a probability vector is smallest when p is one-hot on y:
+    // −log(e / (e + C − 1)) = ln(e + 9) − 1 ≈ 1.4612 for C = 10, whatever the logits.
+    let floor = (std::f64::consts::E + 9.0).ln() - 1.0;
+    let d = Distillation::new(1.0, 1.0, SoftTargetMode::DoubleSoftmax).unwrap();
+    let q = Array2::from_elem((3, 10), 0.1);
+    // a confident right answer, a uniform output, a confident wrong answer
+    let mut z = Array2::zeros((3, 10));
+    z[[0, 4]] = 40.0;
+    z[[2, 7]] = 40.0;
+    let labels = [4, 4, 4];
+    let mut p = Array2::zeros((3, 10));
+    let mut dz = Array2::zeros((3, 10));
+    let mut per_row = Vec::new();
+    for b in 0..3 {
+        let zb = z.slice(ndarray::s![b..b + 1, ..]);
+        let qb = q.slice(ndarray::s![b..b + 1, ..]);
+        let loss = distillation_loss(
+            zb,
+            &labels[b..b + 1],
+            qb,
+            &d,
+            p.slice_mut(ndarray::s![b..b + 1, ..]),
+            dz.slice_mut(ndarray::s![b..b + 1, ..]),
+        );
+        per_row.push(loss);
+    }
+    assert!(
+        (per_row[0] - floor).abs() < 1e-12,
+        "{} vs {floor}",
+        per_row[0]
+    );
+    // uniform p: softmax(p) is uniform too, −log(1/10)
+    assert!((per_row[1] - 10f64.ln()).abs() < 1e-12, "{}", per_row[1]);
+    // wrong and confident: ln(e + 9), only 1 above the floor
+    assert!((per_row[2] - (floor + 1.0)).abs() < 1e-12, "{}", per_row[2]);
+    // the ordinary cross-entropy of the same rows spans 0 to 40
+    let mut p2 = Array2::zeros((3, 10));
+    let ce = softmax_cross_entropy(z.view(), &labels, p2.view_mut());
+    assert!(ce > 39.0, "{ce}");
 }
 
 // ---------------------------------------------------------------------------------------------

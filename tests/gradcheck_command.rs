@@ -28,11 +28,12 @@ fn command_passes_and_prints_a_row_per_tensor_and_loss() {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    // 3 layers → W and b each, for 4 losses: 24 rows, all passing.
+    // 3 layers → W and b each, for 5 losses: 30 rows, all passing.
     for loss in [
         "hard",
         "distill-logits",
         "distill-probabilities",
+        "distill-double-softmax",
         "smoothed",
     ] {
         let rows: Vec<&str> = stdout
@@ -55,7 +56,7 @@ fn command_passes_and_prints_a_row_per_tensor_and_loss() {
             assert!(rel < TOLERANCE, "{row}");
         }
     }
-    assert!(stdout.contains("24 of 24 tensors pass"), "{stdout}");
+    assert!(stdout.contains("30 of 30 tensors pass"), "{stdout}");
 }
 
 #[test]
@@ -73,10 +74,11 @@ fn json_report_is_complete() {
     assert_eq!(v["passed"], true);
     assert_eq!(v["sizes"], serde_json::json!([6, 5, 4, 3]));
     let checks = v["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 4);
+    assert_eq!(checks.len(), 5);
+    assert_eq!(checks[3]["loss"], "distill-double-softmax");
     assert_eq!(checks[1]["loss"], "distill-logits");
-    assert_eq!(checks[3]["loss"], "smoothed");
-    assert_eq!(checks[3]["epsilon"], 0.1);
+    assert_eq!(checks[4]["loss"], "smoothed");
+    assert_eq!(checks[4]["epsilon"], 0.1);
     assert_eq!(checks[2]["temperature"], 4.0);
     assert_eq!(checks[2]["alpha"], 0.1);
     for c in checks {
@@ -118,7 +120,7 @@ fn library_audit_passes_for_several_seeds_and_shapes() {
         };
         let report = audit::run(&cfg).unwrap();
         assert!(report.passed, "{cfg:?}: {report:?}");
-        assert_eq!(report.rows().count(), 4 * 2 * (cfg.sizes.len() - 1));
+        assert_eq!(report.rows().count(), 5 * 2 * (cfg.sizes.len() - 1));
         assert!(report.worst_rel_err < TOLERANCE);
         // both branches of the ReLU derivative are exercised
         assert!(report.relu_masked > 0 && report.relu_passed > 0, "{cfg:?}");

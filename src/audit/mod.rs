@@ -3,8 +3,9 @@
 //!
 //! Everything goes through the library code that trains ([`Mlp::forward`], [`Mlp::backward`] with
 //! a [`Workspace`], [`softmax_cross_entropy`], [`cross_entropy_backward`],
-//! [`distillation_loss`]), instantiated in `f64` instead of `f32`. Three losses are audited: the
-//! hard-label cross-entropy and the distillation loss in both soft-target modes.
+//! [`distillation_loss`]), instantiated in `f64` instead of `f32`. Four losses are audited: the
+//! hard-label cross-entropy and the distillation loss in each soft-target mode (logits,
+//! probabilities, double-softmax).
 //!
 //! [`model_gradients`] computes the same gradient for a saved model on real test samples, in
 //! f32 and f64, and writes it with its inputs as safetensors for another framework to check

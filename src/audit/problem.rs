@@ -29,7 +29,7 @@ pub enum AuditedLoss {
 }
 
 impl AuditedLoss {
-    /// `hard`, `distill-logits`, `distill-probabilities` or `smoothed`.
+    /// `hard`, `distill-logits`, `distill-probabilities`, `distill-double-softmax` or `smoothed`.
     pub fn name(&self) -> String {
         match self {
             AuditedLoss::Hard => "hard".into(),
@@ -163,7 +163,7 @@ impl Problem {
         for (v, q_row) in self.teacher_logits.rows().into_iter().zip(q.rows_mut()) {
             let source = match d.mode {
                 SoftTargetMode::Logits => v.to_owned(),
-                SoftTargetMode::Probabilities => {
+                SoftTargetMode::Probabilities | SoftTargetMode::DoubleSoftmax => {
                     let mut p = v.to_owned();
                     softmax_row(v, p.view_mut());
                     p

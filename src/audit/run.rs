@@ -10,7 +10,7 @@ use serde::Serialize;
 /// The audit of one loss.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LossCheck {
-    /// `hard`, `distill-logits` or `distill-probabilities`.
+    /// `hard`, `distill-logits`, `distill-probabilities` or `distill-double-softmax`.
     pub loss: String,
     /// T and α of a distillation loss.
     pub temperature: Option<f64>,
@@ -71,7 +71,7 @@ pub struct GradcheckReport {
     pub relu_passed: usize,
     /// Problems drawn to get one away from the kink.
     pub draws: u64,
-    /// Hard loss, distillation in logits mode, distillation in probabilities mode, label
+    /// Hard loss, distillation in logits, probabilities and double-softmax mode, label
     /// smoothing.
     pub checks: Vec<LossCheck>,
     /// Largest relative error over every tensor of every loss.
@@ -89,9 +89,9 @@ impl GradcheckReport {
     }
 }
 
-/// Draws the problem and audits the four losses (hard, distillation with logits, distillation
-/// with probabilities, the latter two at `cfg.temperature` and `cfg.alpha`, and label smoothing
-/// at `cfg.smoothing`).
+/// Draws the problem and audits the five losses (hard, distillation with logits, with
+/// probabilities and with the double softmax, the latter three at `cfg.temperature` and
+/// `cfg.alpha`, and label smoothing at `cfg.smoothing`).
 ///
 /// Derivation: `docs/MATH.md`, section "Gradient audit".
 pub fn run(cfg: &GradcheckConfig) -> Result<GradcheckReport, Error> {
@@ -106,6 +106,11 @@ pub fn run(cfg: &GradcheckConfig) -> Result<GradcheckReport, Error> {
             cfg.alpha,
             cfg.temperature,
             SoftTargetMode::Probabilities,
+        )?),
+        AuditedLoss::Distill(Distillation::new(
+            cfg.alpha,
+            cfg.temperature,
+            SoftTargetMode::DoubleSoftmax,
         )?),
         AuditedLoss::Smoothed(check_smoothing(cfg.smoothing)?),
     ];

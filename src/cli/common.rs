@@ -102,6 +102,14 @@ pub struct TrainingFlags {
     /// What early stopping watches.
     #[arg(long, value_enum, default_value_t = Monitor::ValLoss)]
     pub monitor: Monitor,
+    /// Keras's min_delta for every model: an epoch improves only when monitored + X < best
+    /// (0: any decrease counts). For distilled students alone: --distill-min-delta.
+    #[arg(
+        long = "min-delta",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub min_delta: f64,
     /// Adam's learning rate.
     #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     pub lr: f64,
@@ -119,10 +127,17 @@ impl TrainingFlags {
                 self.validation_fraction
             )));
         }
+        if !(self.min_delta.is_finite() && self.min_delta >= 0.0) {
+            return Err(Error::Config(format!(
+                "--min-delta must be a number >= 0, got {}",
+                self.min_delta
+            )));
+        }
         Ok(TrainConfig {
             batch_size: self.batch,
             max_epochs: self.epochs_max,
             patience: self.patience,
+            min_delta: self.min_delta,
             monitor: self.monitor,
             adam: AdamConfig {
                 learning_rate: self.lr,

@@ -4,6 +4,7 @@ use super::common::{
     check_model_fits, load_data, network_sizes, sizes_text, warn_empty_classes, ModelFlags,
     TrainingFlags,
 };
+use super::distill_stopping::DistillStoppingFlags;
 use super::model_run::{prepare_out, train_and_finish, RunOutput, Training};
 use clap::Args;
 use kd_mlp::data::Split;
@@ -26,7 +27,8 @@ pub struct DistillArgs {
     /// Temperature T > 0 of the soft distributions.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub temperature: f64,
-    /// logits: Hinton's distillation; probabilities: the paper-literal softmax of probabilities.
+    /// logits: Hinton's distillation; probabilities: the paper-literal softmax of probabilities;
+    /// double-softmax: probabilities, and the hard term on softmax(p) too.
     #[arg(long = "soft-targets", value_enum, default_value_t = SoftTargetMode::Logits)]
     pub soft_targets: SoftTargetMode,
     // the student: --arch, --seed, --out, --json
@@ -34,16 +36,22 @@ pub struct DistillArgs {
     pub model: ModelFlags,
     #[command(flatten)]
     pub training: TrainingFlags,
+    #[command(flatten)]
+    pub stopping: DistillStoppingFlags,
 }
 
 pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
     let loss = Distillation::new(args.alpha, args.temperature, args.soft_targets)?;
     let model = &args.model;
     let hidden = parse_hidden(&model.arch)?;
-    let cfg = args.training.config(model.seed)?;
+    let stopping = args.stopping.stopping()?;
+    let cfg = stopping.apply(&args.training.config(model.seed)?);
     let suffix = format!(
-        "-{}-T{}-a{}",
-        args.soft_targets, args.temperature, args.alpha
+        "-{}-T{}-a{}{}",
+        args.soft_targets,
+        args.temperature,
+        args.alpha,
+        stopping.key_suffix()
     );
     let out = model.out_or_default("distill", &suffix);
     prepare_out(&out)?;

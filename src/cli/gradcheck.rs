@@ -1,5 +1,5 @@
 //! `kd-mlp gradcheck`: audit the analytic gradients of a tiny network against central finite
-//! differences in f64, for the hard loss and both distillation modes (see
+//! differences in f64, for the hard loss, the three distillation modes and label smoothing (see
 //! [`kd_mlp::audit`]); with `--model` and `--dump`, write a saved model's gradient on test
 //! samples for another framework to check ([`kd_mlp::audit::model_gradients`]).
 
@@ -24,10 +24,10 @@ pub struct GradcheckArgs {
     /// Seed of the network, the batch, the labels and the random teacher.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Temperature T > 0 of the two distillation checks.
+    /// Temperature T > 0 of the three distillation checks.
     #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     pub temperature: f64,
-    /// Weight α in [0, 1] of the hard term in the two distillation checks.
+    /// Weight α in [0, 1] of the hard term in the three distillation checks.
     #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     pub alpha: f64,
     /// ε in [0, 1] of the label-smoothing check.

@@ -6,6 +6,7 @@ pub mod axes;
 pub mod bench;
 pub mod common;
 pub mod distill;
+pub mod distill_stopping;
 pub mod eval;
 pub mod gradcheck;
 pub mod inspect;

@@ -3,11 +3,13 @@
 
 use super::axes::AxesFlags;
 use super::common::{load_data, warn_empty_classes, TrainingFlags};
+use super::distill_stopping::DistillStoppingFlags;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use kd_mlp::engine::loss::SoftTargetMode;
 use kd_mlp::engine::mlp::parse_hidden;
 use kd_mlp::report::write_report_folder;
+use kd_mlp::study::forensics::forensic_arms;
 use kd_mlp::study::{
     self, data_fingerprint, grid_arms, merge_records, study_cost, ProgressState, Protocol,
     ResultsStore, Shard, Study, StudyEvent,
@@ -74,6 +76,13 @@ pub struct ReproduceArgs {
     pub training: TrainingFlags,
     #[command(flatten)]
     pub axes: AxesFlags,
+    #[command(flatten)]
+    pub stopping: DistillStoppingFlags,
+    /// Table 1's distilled rows under the fixed forensic matrix of soft-target modes and
+    /// stopping rules (replaces --modes and the stopping flags; T and α: the first values), then
+    /// forensics.md, .csv, .json and figures/forensics.svg beside the report.
+    #[arg(long)]
+    pub forensics: bool,
 }
 
 pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
@@ -87,7 +96,27 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
             "--reps and --ensemble-size must be at least 1".into(),
         ));
     }
-    let arms = grid_arms(&args.modes, &args.temperatures, &args.alphas)?;
+    let stopping_flags = &args.stopping;
+    let any_stopping_flag = stopping_flags.distill_epochs.is_some()
+        || stopping_flags.distill_monitor.is_some()
+        || stopping_flags.distill_min_delta.is_some();
+    if args.forensics && any_stopping_flag {
+        return Err(Error::Config(
+            "--forensics runs its own matrix of stopping rules; drop --distill-epochs, \
+             --distill-monitor and --distill-min-delta"
+                .into(),
+        ));
+    }
+    let arms = if args.forensics {
+        forensic_arms(args.temperatures[0], args.alphas[0])?
+    } else {
+        let stopping = args.stopping.stopping()?;
+        let mut arms = grid_arms(&args.modes, &args.temperatures, &args.alphas)?;
+        for arm in &mut arms {
+            arm.stopping = stopping;
+        }
+        arms
+    };
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let mut train = args.training.config(0)?;
     train.seed = 0; // replaced by each model's own seed

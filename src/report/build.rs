@@ -7,6 +7,7 @@ use crate::engine::mlp::param_count;
 use crate::error::Error;
 use crate::report::stats::{holm_adjust, paired_t_test, summarize, PairedTest};
 use crate::study::record::{DistillSettings, Record, Role, Source};
+use crate::study::stopping::ArmStopping;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -15,6 +16,7 @@ pub(super) fn mode_rank(mode: SoftTargetMode) -> u8 {
     match mode {
         SoftTargetMode::Probabilities => 0,
         SoftTargetMode::Logits => 1,
+        SoftTargetMode::DoubleSoftmax => 2,
     }
 }
 
@@ -25,6 +27,7 @@ pub(super) fn settings_cmp(a: &DistillSettings, b: &DistillSettings) -> Ordering
         .then(mode_rank(a.mode).cmp(&mode_rank(b.mode)))
         .then(a.temperature.total_cmp(&b.temperature))
         .then(a.alpha.total_cmp(&b.alpha))
+        .then(a.stopping.key_suffix().cmp(&b.stopping.key_suffix()))
 }
 
 /// Equal up to rounding (T and α read back from JSON or typed on a command line).
@@ -33,7 +36,12 @@ pub(super) fn close(a: f64, b: f64) -> bool {
 }
 
 /// A hashable identity of a record: two records with the same one would make pairing ambiguous.
-pub(super) type Identity = (Role, usize, Option<usize>, Option<(Source, u8, u64, u64)>);
+pub(super) type Identity = (
+    Role,
+    usize,
+    Option<usize>,
+    Option<(Source, u8, u64, u64, String)>,
+);
 
 pub(super) fn identity(r: &Record) -> Identity {
     (
@@ -46,6 +54,7 @@ pub(super) fn identity(r: &Record) -> Identity {
                 mode_rank(d.mode),
                 d.temperature.to_bits(),
                 d.alpha.to_bits(),
+                d.stopping.key_suffix(),
             )
         }),
     )
@@ -132,9 +141,13 @@ pub fn build_report(
         .filter(|r| r.role == Role::Independent)
         .map(|r| (r.repetition, r.test_error))
         .collect();
+    // One stopping rule per report: the protocol's if any arm used it, else the first variant's
+    // (a folder run with --distill-epochs alone). The forensic report compares the rules.
+    let stopping = main_stopping(records);
     let distilled: Vec<&Record> = records
         .iter()
         .filter(|r| r.role == Role::Distilled)
+        .filter(|r| r.distill.is_some_and(|d| d.stopping == stopping))
         .collect();
     if !distilled.is_empty() && independent.is_empty() {
         return Err(Error::Config(format!(
@@ -216,6 +229,8 @@ pub fn build_report(
         main_temperature,
         main_alpha,
         repetitions,
+        distill_stopping: (!stopping.is_protocol()).then(|| stopping.describe()),
+        compute: crate::report::compute::build_compute(records),
         classes: class_count(records)?,
         empty_classes: records
             .iter()
@@ -224,6 +239,17 @@ pub fn build_report(
             .into_iter()
             .collect(),
     })
+}
+
+/// The stopping rule of the distilled arms a report shows: the protocol's if any record used it,
+/// else the first other rule in key order (the default when there are no distilled records).
+pub(super) fn main_stopping(records: &[Record]) -> ArmStopping {
+    let mut rules: Vec<ArmStopping> = records
+        .iter()
+        .filter_map(|r| r.distill.map(|d| d.stopping))
+        .collect();
+    rules.sort_by_key(|s| s.key_suffix());
+    rules.first().copied().unwrap_or_default()
 }
 
 /// The class count of the records' models (the last layer size); records of models with

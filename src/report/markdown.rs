@@ -83,6 +83,7 @@ pub(super) fn mode_name(mode: SoftTargetMode) -> &'static str {
     match mode {
         SoftTargetMode::Probabilities => "probabilities (paper-literal)",
         SoftTargetMode::Logits => "logits (Hinton)",
+        SoftTargetMode::DoubleSoftmax => "double softmax (probabilities, hard term on softmax(p))",
     }
 }
 
@@ -111,6 +112,13 @@ pub fn render_markdown(report: &StudyReport, size_speed: &[SizeSpeed]) -> String
          The paper's numbers are MNIST's (10 classes).\n",
         report.main_temperature, report.main_alpha, report.repetitions
     );
+    if let Some(rule) = &report.distill_stopping {
+        let _ = writeln!(
+            w,
+            "The distilled students stop by a rule other than the protocol's: {rule}; the \
+             baselines stop by the protocol's.\n"
+        );
+    }
     let _ = writeln!(w, "## Table 1: test error, the paper's and ours\n");
     let _ = writeln!(
         w,
@@ -238,5 +246,6 @@ pub fn render_markdown(report: &StudyReport, size_speed: &[SizeSpeed]) -> String
              averages its members' softmax); the machine and thread count are those of the run."
         );
     }
+    super::compute::render_compute_markdown(&mut md, &report.compute);
     md
 }

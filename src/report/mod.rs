@@ -28,9 +28,12 @@ pub mod axes;
 mod axes_write;
 mod build;
 pub mod cells;
+
+pub mod compute;
 mod csv;
 mod figure;
 pub mod figures;
+pub mod forensics;
 mod html;
 mod markdown;
 mod model;

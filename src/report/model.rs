@@ -18,6 +18,14 @@ pub struct StudyReport {
     pub main_alpha: f64,
     /// Distinct repetitions found in the records.
     pub repetitions: usize,
+    /// The distilled arms' stopping rule when it is not the protocol's (absent otherwise, and
+    /// in every summary.json before the stopping variants existed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distill_stopping: Option<String>,
+    /// What each kind of deployed model cost to produce, in training FLOPs (empty, and absent
+    /// from summary.json, for records from before FLOPs were counted).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compute: Vec<crate::report::compute::ComputeRow>,
     /// The class count of the models (their output width), if any record gives their layers.
     pub classes: Option<usize>,
     /// The classes without a training example (in no summary.json before this field existed).
@@ -69,13 +77,15 @@ pub(super) enum RowKind {
     Member,
 }
 
-pub(super) const ROW_ORDER: [RowKind; 8] = [
+pub(super) const ROW_ORDER: [RowKind; 10] = [
     RowKind::Teacher,
     RowKind::Distilled(Source::Teacher, SoftTargetMode::Probabilities),
     RowKind::Distilled(Source::Teacher, SoftTargetMode::Logits),
+    RowKind::Distilled(Source::Teacher, SoftTargetMode::DoubleSoftmax),
     RowKind::Ensemble,
     RowKind::Distilled(Source::Ensemble, SoftTargetMode::Probabilities),
     RowKind::Distilled(Source::Ensemble, SoftTargetMode::Logits),
+    RowKind::Distilled(Source::Ensemble, SoftTargetMode::DoubleSoftmax),
     RowKind::Independent,
     RowKind::Member,
 ];
@@ -98,14 +108,16 @@ impl RowKind {
 
     /// The row number in the paper's Table 1 (`a`/`b` for our split by mode).
     pub(super) fn number(self) -> &'static str {
-        use SoftTargetMode::{Logits, Probabilities};
+        use SoftTargetMode::{DoubleSoftmax, Logits, Probabilities};
         match self {
             RowKind::Teacher => "1",
             RowKind::Distilled(Source::Teacher, Probabilities) => "2a",
             RowKind::Distilled(Source::Teacher, Logits) => "2b",
+            RowKind::Distilled(Source::Teacher, DoubleSoftmax) => "2c",
             RowKind::Ensemble => "3",
             RowKind::Distilled(Source::Ensemble, Probabilities) => "4a",
             RowKind::Distilled(Source::Ensemble, Logits) => "4b",
+            RowKind::Distilled(Source::Ensemble, DoubleSoftmax) => "4c",
             RowKind::Independent => "5",
             RowKind::Member => "extra",
         }
@@ -113,14 +125,16 @@ impl RowKind {
 
     /// The short name of the figure's category axis.
     pub(super) fn short(self) -> &'static str {
-        use SoftTargetMode::{Logits, Probabilities};
+        use SoftTargetMode::{DoubleSoftmax, Logits, Probabilities};
         match self {
             RowKind::Teacher => "teacher",
             RowKind::Distilled(Source::Teacher, Probabilities) => "KD←teacher (prob.)",
             RowKind::Distilled(Source::Teacher, Logits) => "KD←teacher (logits)",
+            RowKind::Distilled(Source::Teacher, DoubleSoftmax) => "KD←teacher (2×softmax)",
             RowKind::Ensemble => "ensemble",
             RowKind::Distilled(Source::Ensemble, Probabilities) => "KD←ensemble (prob.)",
             RowKind::Distilled(Source::Ensemble, Logits) => "KD←ensemble (logits)",
+            RowKind::Distilled(Source::Ensemble, DoubleSoftmax) => "KD←ensemble (2×softmax)",
             RowKind::Independent => "independent",
             RowKind::Member => "member",
         }
@@ -130,6 +144,9 @@ impl RowKind {
         let mode = |m: SoftTargetMode| match m {
             SoftTargetMode::Probabilities => "probabilities (paper-literal)",
             SoftTargetMode::Logits => "logits (Hinton)",
+            SoftTargetMode::DoubleSoftmax => {
+                "double softmax (probabilities, hard term on softmax(p))"
+            }
         };
         match self {
             RowKind::Teacher => "big network (teacher)".into(),

@@ -22,6 +22,7 @@ fn settings(source: Source, mode: SoftTargetMode, t: f64, a: f64) -> DistillSett
         mode,
         temperature: t,
         alpha: a,
+        stopping: Default::default(),
     }
 }
 
@@ -53,6 +54,8 @@ fn rec(
         test_error,
         train_seconds: 1.0,
         wall_seconds: 1.0,
+        train_flops: None,
+        soft_target_flops: None,
         empty_classes: Vec::new(),
         train_subset: None,
         smoothing: None,

@@ -108,6 +108,10 @@ pub fn write_report_folder(
     });
     write_atomically(&dir.join("report.html"), html.as_bytes())?;
     write_axes_report(dir, all_records, temperature, alpha)?;
+
+    if super::forensics::has_forensic_cells(records) {
+        super::forensics::write_forensics(dir, records, temperature, alpha)?;
+    }
     Ok(render_markdown(&report, &speed))
 }
 

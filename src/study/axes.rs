@@ -183,6 +183,7 @@ mod tests {
             mode: SoftTargetMode::Logits,
             temperature: t,
             alpha: 0.5,
+            stopping: Default::default(),
         };
         let names: Vec<String> = axes
             .smoothing_arms(&[arm(4.0), arm(4.0), arm(2.0)])

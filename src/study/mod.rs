@@ -3,12 +3,14 @@
 //! It uses train, data, the engine and persistence; [`run`] is the library's entry for a whole study.
 
 mod axes;
+pub mod forensics;
 mod graph;
 mod models;
 mod progress;
 mod protocol;
 pub mod record;
 pub mod scheduler;
+pub mod stopping;
 mod store;
 mod subset;
 
@@ -20,5 +22,6 @@ pub use record::{
     distilled_key, distilled_name, DistillSettings, Record, Role, SmoothingSettings, Source,
     TrainSubset,
 };
+pub use stopping::{ArmStopping, DistillMonitor};
 pub use store::{merge_records, read_records, ResultsStore};
 pub use subset::{draw_subset, subset_fingerprint};

@@ -11,8 +11,11 @@ use crate::data::{Dataset, Split};
 use crate::engine::loss::{epsilon_for_entropy, Distillation};
 use crate::engine::mlp::Mlp;
 use crate::error::Error;
-use crate::study::record::{distilled_name, DistillSettings, Record, Role, SmoothingSettings};
+use crate::study::record::{
+    distilled_name, DistillSettings, Record, Role, SmoothingSettings, Source,
+};
 use crate::train::evaluate::evaluate;
+use crate::train::flops::{soft_target_flops, TrainingShape};
 use crate::train::teacher::{SoftTargets, Teacher};
 use crate::train::{train, Objective, TrainConfig, TrainEvent};
 use std::time::Instant;
@@ -200,9 +203,49 @@ impl Context<'_> {
         Ok(self.train_model(slot, id, student, &objective)?.0)
     }
 
+    /// The analytic FLOPs of training a model of `sizes` for the epochs it ran.
+    fn train_flops(&self, sizes: &[usize], epochs: &[crate::train::EpochRecord]) -> f64 {
+        TrainingShape {
+            sizes,
+            train_samples: self.split.train.len(),
+            val_samples: self.split.validation.len(),
+            batch_size: self.study.protocol.train.batch_size,
+        }
+        .run_flops(epochs)
+    }
+
+    /// The FLOPs of the soft-target pass a distilled student of `source` needed.
+    fn soft_target_flops(&self, source: Source) -> f64 {
+        let protocol = &self.study.protocol;
+        let (hidden, members) = match source {
+            Source::Teacher => (&protocol.teacher_hidden, 1),
+            Source::Ensemble => (&protocol.student_hidden, protocol.ensemble_size),
+        };
+        soft_target_flops(&self.sizes(hidden), members, self.train_data.len())
+    }
+
+    /// A record written before FLOPs were counted gets them, from its own epochs and the
+    /// protocol's shapes (the count is analytic: the same as training would have written), and
+    /// is saved again; nothing else in it changes.
+    fn with_flops(&self, mut record: Record) -> Result<Record, Error> {
+        if record.role == Role::Ensemble || record.train_flops.is_some() {
+            return Ok(record);
+        }
+        record.train_flops = Some(self.train_flops(&record.arch, &record.epochs));
+        if let Some(d) = record.distill {
+            record.soft_target_flops = Some(self.soft_target_flops(d.source));
+        }
+        self.store.save(&record, None)?;
+        Ok(record)
+    }
+
     /// The record of `key` if it is already on disk (announced as resumed).
     pub(super) fn resumed(&self, key: &str, role: Role) -> Result<Option<Record>, Error> {
-        let record = self.store.record(key)?;
+        let record = self
+            .store
+            .record(key)?
+            .map(|r| self.with_flops(r))
+            .transpose()?;
         if let Some(record) = &record {
             (self.on_event)(StudyEvent::ModelStarted {
                 key: key.to_string(),
@@ -233,9 +276,13 @@ impl Context<'_> {
         });
         let sizes = self.sizes(hidden);
         let mut mlp = Mlp::<f32>::glorot(&sizes, id.seed)?;
+        let protocol = match &id.distill {
+            Some(arm) => arm.stopping.apply(&self.study.protocol.train),
+            None => self.study.protocol.train.clone(),
+        };
         let cfg = TrainConfig {
             seed: id.seed,
-            ..self.study.protocol.train.clone()
+            ..protocol
         };
         let mut on_train = |event: TrainEvent<'_>| {
             if let TrainEvent::EpochDone(e) = event {
@@ -275,9 +322,11 @@ impl Context<'_> {
             val_error: best.as_ref().map_or(f64::NAN, |e| e.val_error),
             best_epoch: report.best_epoch,
             stopped_early: report.stopped_early,
-            epochs: report.epochs,
             test_loss: test.loss,
             test_error: test.error,
+            train_flops: Some(self.train_flops(mlp.sizes(), &report.epochs)),
+            soft_target_flops: id.distill.map(|d| self.soft_target_flops(d.source)),
+            epochs: report.epochs,
             train_seconds: report.train_seconds,
             wall_seconds: started.elapsed().as_secs_f64(),
             empty_classes: self.empty_classes(data),
@@ -327,6 +376,8 @@ impl Context<'_> {
             test_error: test.error,
             train_seconds: 0.0,
             wall_seconds: started.elapsed().as_secs_f64(),
+            train_flops: None,
+            soft_target_flops: None,
             empty_classes: self.empty_classes(data),
             train_subset: slot.cell.subset.clone(),
             smoothing: None,

@@ -7,6 +7,7 @@ use crate::engine::rng::derive_seed;
 use crate::error::Error;
 use crate::study::axes::Axes;
 use crate::study::record::{DistillSettings, Role, Source};
+use crate::study::stopping::ArmStopping;
 use crate::train::TrainConfig;
 use serde::{Deserialize, Serialize};
 
@@ -94,7 +95,8 @@ impl Shard {
     }
 }
 
-/// Every arm of a grid: both sources, the given modes, temperatures and alphas.
+/// Every arm of a grid: both sources, the given modes, temperatures and alphas (each with the
+/// protocol's stopping rule).
 pub fn grid_arms(
     modes: &[SoftTargetMode],
     temperatures: &[f64],
@@ -111,6 +113,7 @@ pub fn grid_arms(
                         mode,
                         temperature,
                         alpha,
+                        stopping: ArmStopping::default(),
                     });
                 }
             }

@@ -4,6 +4,7 @@
 //! machines can be merged.
 
 use crate::engine::loss::SoftTargetMode;
+use crate::study::stopping::ArmStopping;
 use crate::train::EpochRecord;
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +51,10 @@ pub struct DistillSettings {
     pub mode: SoftTargetMode,
     pub temperature: f64,
     pub alpha: f64,
+    /// How this arm stops, where it departs from the protocol's rule; absent (the protocol's
+    /// rule) in every record written before the variants existed.
+    #[serde(default, skip_serializing_if = "ArmStopping::is_protocol")]
+    pub stopping: ArmStopping,
 }
 
 /// One model of a study.
@@ -85,6 +90,16 @@ pub struct Record {
     pub train_seconds: f64,
     /// Wall-clock seconds from start to record, including validation and soft targets.
     pub wall_seconds: f64,
+    /// Floating-point operations of this model's own training, counted analytically
+    /// ([`crate::train::flops`]): forward, backward and Adam per epoch and the validation
+    /// passes. Absent for an ensemble (its members carry theirs) and in records written before
+    /// the count existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_flops: Option<f64>,
+    /// For a distilled student: the FLOPs of the soft-target pass of its teacher or ensemble
+    /// over the training file (absent otherwise, and in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soft_target_flops: Option<f64>,
     /// The classes of the data without a training example (EMNIST letters: class 0), so the
     /// report can say how many classes the models really learned. Absent when there are none
     /// (MNIST), and in records written before the field existed.
@@ -138,7 +153,8 @@ impl Record {
     }
 }
 
-/// The key of a distilled student, e.g. `rep03/distilled-ensemble-probabilities-T4-a0.5`.
+/// The key of a distilled student, e.g. `rep03/distilled-ensemble-probabilities-T4-a0.5`, with
+/// its stopping rule's suffix when it departs from the protocol's (`...-a0.1-ep3`).
 pub fn distilled_key(repetition: usize, d: &DistillSettings) -> String {
     format!("rep{repetition:02}/{}", distilled_name(d))
 }
@@ -146,7 +162,11 @@ pub fn distilled_key(repetition: usize, d: &DistillSettings) -> String {
 /// The last part of a distilled student's key, e.g. `distilled-ensemble-logits-T4-a0.5`.
 pub fn distilled_name(d: &DistillSettings) -> String {
     format!(
-        "distilled-{}-{}-T{}-a{}",
-        d.source, d.mode, d.temperature, d.alpha
+        "distilled-{}-{}-T{}-a{}{}",
+        d.source,
+        d.mode,
+        d.temperature,
+        d.alpha,
+        d.stopping.key_suffix()
     )
 }

@@ -23,6 +23,11 @@ pub struct TrainConfig {
     pub adam: AdamConfig,
     /// Seed of the batch order (the model's `Shuffle` stream).
     pub seed: u64,
+    /// Train exactly this many epochs, with no early stopping, and keep the last epoch's weights
+    /// (the Keras distillation example's `fit(..., epochs=3)`). Absent from a `config.json`
+    /// that does not use it, so older protocols read and compare unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_epochs: Option<usize>,
 }
 
 impl Default for TrainConfig {
@@ -35,6 +40,7 @@ impl Default for TrainConfig {
             monitor: Monitor::ValLoss,
             adam: AdamConfig::default(),
             seed: 1,
+            fixed_epochs: None,
         }
     }
 }
@@ -56,6 +62,10 @@ pub struct EpochRecord {
     pub samples_per_s: f64,
     /// Seconds of the validation pass.
     pub val_seconds: f64,
+    /// The objective's own loss on the validation split (the distillation loss for a distilled
+    /// student), measured only when early stopping watches it ([`Monitor::ValCombined`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_objective_loss: Option<f64>,
 }
 
 /// The outcome of a training run. The model holds the best epoch's weights.
@@ -97,6 +107,15 @@ pub(super) fn check_config(
     }
     if cfg.max_epochs == 0 {
         return bad("the epoch cap must be at least 1".into());
+    }
+    if cfg.fixed_epochs == Some(0) {
+        return bad("a fixed number of epochs must be at least 1".into());
+    }
+    if !(cfg.min_delta.is_finite() && cfg.min_delta >= 0.0) {
+        return bad(format!(
+            "the early-stopping min-delta must be a number >= 0, got {}",
+            cfg.min_delta
+        ));
     }
     if split.train.is_empty() || split.validation.is_empty() {
         return bad(format!(

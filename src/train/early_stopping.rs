@@ -15,6 +15,12 @@ pub enum Monitor {
     ValError,
     /// Mean training loss of the epoch (one reading of the paper's words; trains much longer).
     TrainLoss,
+    /// The objective's own loss on the validation split: for a distilled student the combined
+    /// distillation loss, what Keras 3 reports as a distiller's `val_loss`; for hard labels the
+    /// same as `ValLoss`. Chosen per distilled arm (`--distill-monitor combined`), not by
+    /// `--monitor`.
+    #[value(skip)]
+    ValCombined,
 }
 
 /// What an epoch's value means for training.
@@ -39,8 +45,9 @@ pub struct EarlyStopping {
 }
 
 impl EarlyStopping {
-    /// `patience`: epochs without improvement before stopping; an epoch improves when its value
-    /// is below `best − min_delta` (with `min_delta = 0`, any decrease counts).
+    /// `patience`: epochs without improvement before stopping; an epoch improves when
+    /// `value + min_delta < best`, Keras's test for a loss (with `min_delta = 0`, any decrease
+    /// counts).
     pub fn new(patience: usize, min_delta: f64) -> Self {
         Self {
             patience,
@@ -55,7 +62,7 @@ impl EarlyStopping {
     ///
     /// Derivation: `docs/MATH.md`, section "Early stopping".
     pub fn observe(&mut self, epoch: usize, value: f64) -> Verdict {
-        if value < self.best - self.min_delta {
+        if value + self.min_delta < self.best {
             self.best = value;
             self.best_epoch = epoch;
             self.wait = 0;
@@ -108,6 +115,8 @@ mod tests {
         assert_eq!(run(&[0.5, 0.6, 0.4], 1, 0.0), (Some(2), 1));
         // min_delta: 0.395 is not 0.01 below 0.4
         assert_eq!(run(&[0.4, 0.395, 0.399], 2, 0.01), (Some(3), 1));
+        // Keras's test is value + min_delta < best: 0.39 + 0.01 is not below 0.4, 0.38 is
+        assert_eq!(run(&[0.4, 0.39, 0.38, 0.385, 0.39], 2, 0.01), (Some(5), 3));
         // NaN never improves
         assert_eq!(run(&[0.4, f64::NAN, f64::NAN], 2, 0.0), (Some(3), 1));
     }

@@ -8,6 +8,7 @@ use crate::engine::kernels::threads::flush_denormals;
 use crate::engine::mlp::Mlp;
 use crate::engine::rng::{stream_rng, Stream};
 use crate::error::Error;
+use crate::train::combined_loss::objective_loss;
 use crate::train::early_stopping::{EarlyStopping, Monitor, Verdict};
 use crate::train::evaluate::evaluate;
 use crate::Float;
@@ -62,6 +63,8 @@ pub fn train<F: Float>(
     let mut order: Vec<usize> = split.train.clone().collect();
     let mut rng = stream_rng(cfg.seed, Stream::Shuffle);
     let batches = order.len().div_ceil(trainer.batch_size);
+    // A fixed epoch count replaces both the cap and early stopping.
+    let epochs = cfg.fixed_epochs.unwrap_or(cfg.max_epochs);
 
     let mut report = TrainReport {
         epochs: Vec::new(),
@@ -69,7 +72,7 @@ pub fn train<F: Float>(
         stopped_early: false,
         train_seconds: 0.0,
     };
-    for epoch in 1..=cfg.max_epochs {
+    for epoch in 1..=epochs {
         on_event(TrainEvent::EpochStarted { epoch, batches });
         order.shuffle(&mut rng);
         let started = Instant::now();
@@ -105,6 +108,8 @@ pub fn train<F: Float>(
         let seconds = started.elapsed().as_secs_f64();
         let val_started = Instant::now();
         let val = evaluate(mlp, data, split.validation.clone());
+        let val_objective_loss = (cfg.monitor == Monitor::ValCombined)
+            .then(|| objective_loss(mlp, data, split.validation.clone(), objective));
         let record = EpochRecord {
             epoch,
             train_loss,
@@ -113,6 +118,7 @@ pub fn train<F: Float>(
             seconds,
             samples_per_s: order.len() as f64 / seconds,
             val_seconds: val_started.elapsed().as_secs_f64(),
+            val_objective_loss,
         };
         if !record.val_loss.is_finite() {
             mlp.params_mut().copy_from_slice(&best_params);
@@ -129,16 +135,23 @@ pub fn train<F: Float>(
             Monitor::ValLoss => record.val_loss,
             Monitor::ValError => record.val_error,
             Monitor::TrainLoss => record.train_loss,
+            Monitor::ValCombined => val_objective_loss.unwrap_or(f64::NAN),
         };
         report.epochs.push(record);
         match stopper.observe(epoch, monitored) {
             Verdict::Improved => best_params.copy_from_slice(mlp.params()),
             Verdict::Wait => {}
+            Verdict::Stop if cfg.fixed_epochs.is_some() => {}
             Verdict::Stop => {
                 report.stopped_early = true;
                 break;
             }
         }
+    }
+    if cfg.fixed_epochs.is_some() {
+        // The last epoch's weights are kept, as `fit` without a callback leaves them.
+        report.best_epoch = report.epochs.len();
+        return Ok(report);
     }
     mlp.params_mut().copy_from_slice(&best_params);
     report.best_epoch = stopper.best_epoch();

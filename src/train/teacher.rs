@@ -138,7 +138,7 @@ impl Teacher {
         let t32 = t as f32;
         match mode {
             SoftTargetMode::Logits => self.mean_softmax(data, range, t32),
-            SoftTargetMode::Probabilities => {
+            SoftTargetMode::Probabilities | SoftTargetMode::DoubleSoftmax => {
                 softmax_rows(self.probabilities(data, range).view(), t32)
             }
         }

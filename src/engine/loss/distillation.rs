@@ -3,7 +3,7 @@
 
 use super::cross_entropy::softmax_row;
 use crate::Float;
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2};
 
 /// Where the soft distributions of distillation come from.
 ///
@@ -20,6 +20,23 @@ pub enum SoftTargetMode {
     /// teacher's output `p` and the student's `softmax(z)`. Every exponent lies in `[0, 1/T]`, so
     /// both distributions are nearly uniform and the soft term nearly vanishes.
     Probabilities,
+    /// The probabilities mode's soft term *and* a hard term on a second softmax,
+    /// `−log softmax(p)_y` of the student's probabilities `p`: what Keras 3's torch and jax
+    /// backends, or PyTorch's `CrossEntropyLoss` after a `Softmax` layer, compute when the
+    /// network ends in softmax. That hard term cannot fall below `−log(e/(e + C − 1))`
+    /// (about 1.46 for 10 classes) and barely moves.
+    DoubleSoftmax,
+}
+
+impl SoftTargetMode {
+    /// Whether the soft distributions are softmaxes of probabilities (the teacher's soft
+    /// targets are then `softmax(p/T)` of its probabilities).
+    pub fn softens_probabilities(self) -> bool {
+        matches!(
+            self,
+            SoftTargetMode::Probabilities | SoftTargetMode::DoubleSoftmax
+        )
+    }
 }
 
 impl std::fmt::Display for SoftTargetMode {
@@ -27,6 +44,7 @@ impl std::fmt::Display for SoftTargetMode {
         f.write_str(match self {
             SoftTargetMode::Logits => "logits",
             SoftTargetMode::Probabilities => "probabilities",
+            SoftTargetMode::DoubleSoftmax => "double-softmax",
         })
     }
 }
@@ -106,12 +124,15 @@ pub fn distillation_loss<F: Float>(
         .zip(dz.rows_mut());
     for ((((z_row, q_row), mut p_row), mut d_row), &y) in rows.zip(labels) {
         let (max, log_sum) = softmax_row(z_row, p_row.view_mut());
-        let hard = (max - z_row[y]) + log_sum;
+        let hard = match d.mode {
+            SoftTargetMode::DoubleSoftmax => second_softmax_cross_entropy(p_row.view(), y),
+            _ => (max - z_row[y]) + log_sum,
+        };
         // u = softmax(a/T) of a = the logits or the probabilities, written into d_row as scratch,
         // with log u_j = a_j/T − m − log Σ_k exp(a_k/T − m), m = max_k a_k/T.
         let source = match d.mode {
             SoftTargetMode::Logits => z_row.view(),
-            SoftTargetMode::Probabilities => p_row.view(),
+            SoftTargetMode::Probabilities | SoftTargetMode::DoubleSoftmax => p_row.view(),
         };
         let m = source.fold(F::neg_infinity(), |acc, &a| acc.max(a)) * inv_t;
         let mut sum = F::zero();
@@ -135,7 +156,20 @@ pub fn distillation_loss<F: Float>(
         for (dj, &qj) in d_row.iter_mut().zip(q_row.iter()) {
             *dj = soft_weight * t * (*dj - qj);
         }
-        if d.mode == SoftTargetMode::Probabilities {
+        if d.mode == SoftTargetMode::DoubleSoftmax {
+            // The hard part with respect to p, α·(softmax(p) − onehot(y)), joins the soft one
+            // before both go back through p = softmax(z). p lies in [0, 1]: exp cannot overflow.
+            let pmax = p_row.fold(F::neg_infinity(), |acc, &a| acc.max(a));
+            let sum = p_row
+                .iter()
+                .fold(F::zero(), |acc, &pj| acc + (pj - pmax).libm_exp());
+            let inv_sum = sum.recip();
+            for (j, (dj, &pj)) in d_row.iter_mut().zip(p_row.iter()).enumerate() {
+                let indicator = if j == y { F::one() } else { F::zero() };
+                *dj += alpha * ((pj - pmax).libm_exp() * inv_sum - indicator);
+            }
+        }
+        if d.mode.softens_probabilities() {
             let dot = d_row
                 .iter()
                 .zip(p_row.iter())
@@ -144,10 +178,24 @@ pub fn distillation_loss<F: Float>(
                 *dj = pj * (*dj - dot);
             }
         }
-        for (j, (dj, &pj)) in d_row.iter_mut().zip(p_row.iter()).enumerate() {
-            let indicator = if j == y { F::one() } else { F::zero() };
-            *dj = (alpha * (pj - indicator) + *dj) * scale;
+        if d.mode == SoftTargetMode::DoubleSoftmax {
+            d_row.mapv_inplace(|g| g * scale);
+        } else {
+            for (j, (dj, &pj)) in d_row.iter_mut().zip(p_row.iter()).enumerate() {
+                let indicator = if j == y { F::one() } else { F::zero() };
+                *dj = (alpha * (pj - indicator) + *dj) * scale;
+            }
         }
     }
     loss_sum
+}
+
+/// `−log softmax(p)_y` of a row of probabilities `p`: `(max p − p_y) + log Σ_k exp(p_k − max p)`,
+/// the cross-entropy a framework computes when it takes a softmax output for logits.
+fn second_softmax_cross_entropy<F: Float>(p: ArrayView1<F>, y: usize) -> F {
+    let max = p.fold(F::neg_infinity(), |acc, &a| acc.max(a));
+    let sum = p
+        .iter()
+        .fold(F::zero(), |acc, &a| acc + (a - max).libm_exp());
+    (max - p[y]) + sum.libm_ln()
 }

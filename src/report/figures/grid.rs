@@ -2,7 +2,7 @@
 //! student with its 95 % confidence interval, one line per cell, cells that survive Holm's
 //! correction filled and marked †.
 
-use super::palette::{DEEP_BLUE, ORANGE, SKY_BLUE, VERMILLION};
+use super::palette::{BLUISH_GREEN, DEEP_BLUE, ORANGE, REDDISH_PURPLE, SKY_BLUE, VERMILLION};
 use super::{Figure, OrPlotError, FONT};
 use crate::engine::loss::SoftTargetMode;
 use crate::report::model::{GridCell, StudyReport};
@@ -22,6 +22,12 @@ fn group(cell: &GridCell) -> (&'static str, RGBColor) {
         (Source::Teacher, SoftTargetMode::Logits) => ("teacher, logits", VERMILLION),
         (Source::Ensemble, SoftTargetMode::Probabilities) => ("ensemble, probabilities", SKY_BLUE),
         (Source::Ensemble, SoftTargetMode::Logits) => ("ensemble, logits", DEEP_BLUE),
+        (Source::Teacher, SoftTargetMode::DoubleSoftmax) => {
+            ("teacher, double softmax", REDDISH_PURPLE)
+        }
+        (Source::Ensemble, SoftTargetMode::DoubleSoftmax) => {
+            ("ensemble, double softmax", BLUISH_GREEN)
+        }
     }
 }
 

@@ -10,12 +10,14 @@
 //! picture.
 
 pub mod axes_curve;
+
+mod compute;
 mod confusion;
 mod curves;
 mod dark_knowledge;
 mod evidence;
 mod grid;
-mod palette;
+pub(crate) mod palette;
 mod raster;
 #[cfg(test)]
 mod tests;
@@ -94,6 +96,7 @@ pub fn render_figures(
             |p| confusion::draw(p),
         )?,
         grid::figure(report)?,
+        compute::figure(report)?,
     ])
 }
 

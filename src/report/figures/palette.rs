@@ -7,6 +7,8 @@ pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
 pub const SKY_BLUE: RGBColor = RGBColor(86, 180, 233);
 pub const DEEP_BLUE: RGBColor = RGBColor(0, 114, 178);
 pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+pub const REDDISH_PURPLE: RGBColor = RGBColor(204, 121, 167);
+pub const BLUISH_GREEN: RGBColor = RGBColor(0, 158, 115);
 
 fn mix(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
     let t = t.clamp(0.0, 1.0);

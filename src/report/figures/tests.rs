@@ -27,6 +27,7 @@ fn record(key: String, role: Role, rep: usize, distill: Option<DistillSettings>)
             seconds: 1.0,
             samples_per_s: 1.0,
             val_seconds: 0.1,
+            val_objective_loss: None,
         })
         .collect();
     Record {
@@ -47,6 +48,8 @@ fn record(key: String, role: Role, rep: usize, distill: Option<DistillSettings>)
         test_error: 0.02 + offset,
         train_seconds: 1.0,
         wall_seconds: 1.0,
+        train_flops: (role != Role::Ensemble).then_some(1e9 * (1 + rep) as f64),
+        soft_target_flops: distill.map(|_| 1e8),
         empty_classes: Vec::new(),
         train_subset: None,
         smoothing: None,
@@ -60,6 +63,7 @@ fn records() -> Vec<Record> {
         mode,
         temperature: 1.0,
         alpha: 0.1,
+        stopping: Default::default(),
     };
     let mut v = Vec::new();
     for rep in 0..3 {
@@ -118,7 +122,7 @@ fn every_figure_parses_as_xml_and_shows_its_title() {
     let report = build_report(&records, 1.0, 0.1).unwrap();
     let figures =
         render_figures(&report, &records, &Evidence::new(dir.path(), Some(&test))).unwrap();
-    assert_eq!(figures.len(), 5);
+    assert_eq!(figures.len(), 6);
     for f in &figures {
         let Drawn::Svg(svg) = &f.drawn else {
             panic!("{} not drawn: {:?}", f.file, f.drawn)
@@ -157,6 +161,7 @@ fn without_models_or_data_the_figures_say_what_is_missing() {
             ("first-layer.svg", false),
             ("confusion.svg", false),
             ("grid.svg", true),
+            ("compute.svg", true),
         ]
     );
     // With the models but no test data, the weights are drawn and the rest says why.
