@@ -8,9 +8,10 @@ mod progress;
 mod protocol;
 pub mod record;
 pub mod scheduler;
+pub mod selection;
 mod store;
 
-pub use graph::run;
+pub use graph::{run, run_part};
 pub use progress::{role_cost, study_cost, ProgressState, StudyEvent};
 pub use protocol::{data_fingerprint, grid_arms, model_seed, Protocol, Shard, Study};
 pub use record::{distilled_key, DistillSettings, Record, Role, Source};

@@ -42,6 +42,31 @@ pub(super) enum Job {
     Independent,
 }
 
+impl Job {
+    /// The kind of model.
+    pub(super) fn role(self) -> Role {
+        match self {
+            Job::Teacher => Role::Teacher,
+            Job::Member(_) => Role::Member,
+            Job::Independent => Role::Independent,
+        }
+    }
+
+    /// The model's key in repetition `r`.
+    pub(super) fn key(self, r: usize) -> String {
+        match self {
+            Job::Teacher => format!("rep{r:02}/teacher"),
+            Job::Member(m) => format!("rep{r:02}/member{m:02}"),
+            Job::Independent => format!("rep{r:02}/independent"),
+        }
+    }
+}
+
+/// The key of repetition `r`'s ensemble.
+pub(super) fn ensemble_key(r: usize) -> String {
+    format!("rep{r:02}/ensemble")
+}
+
 impl Context<'_> {
     /// The classes without a training example, for the records (and so the report).
     fn empty_classes(&self) -> Vec<usize> {
@@ -58,25 +83,11 @@ impl Context<'_> {
     /// The teacher, a member or the independent student: from disk, or trained now.
     pub(super) fn hard_label_model(&self, r: usize, job: Job) -> Result<(Record, Mlp<f32>), Error> {
         let protocol = &self.study.protocol;
-        let (key, role, member, hidden) = match job {
-            Job::Teacher => (
-                format!("rep{r:02}/teacher"),
-                Role::Teacher,
-                None,
-                &protocol.teacher_hidden,
-            ),
-            Job::Member(m) => (
-                format!("rep{r:02}/member{m:02}"),
-                Role::Member,
-                Some(m),
-                &protocol.student_hidden,
-            ),
-            Job::Independent => (
-                format!("rep{r:02}/independent"),
-                Role::Independent,
-                None,
-                &protocol.student_hidden,
-            ),
+        let (key, role) = (job.key(r), job.role());
+        let (member, hidden) = match job {
+            Job::Teacher => (None, &protocol.teacher_hidden),
+            Job::Member(m) => (Some(m), &protocol.student_hidden),
+            Job::Independent => (None, &protocol.student_hidden),
         };
         if let Some(record) = self.resumed(&key, role)? {
             let model = self.store.model(&key)?;
@@ -147,6 +158,14 @@ impl Context<'_> {
         hidden: &[usize],
         objective: &Objective<'_>,
     ) -> Result<(Record, Mlp<f32>), Error> {
+        // In a folder shared with other runs, claim the model, then look again: a run that
+        // held the claim may have finished it just before.
+        let _claim = self.store.claim(&id.key)?;
+        if _claim.is_some() {
+            if let Some(record) = self.resumed(&id.key, id.role)? {
+                return Ok((record, self.store.model(&id.key)?));
+            }
+        }
         let started = Instant::now();
         (self.on_event)(StudyEvent::ModelStarted {
             key: id.key.clone(),
@@ -214,7 +233,7 @@ impl Context<'_> {
 
     /// The ensemble's record (assembled from the members, nothing trained).
     pub(super) fn ensemble_record(&self, r: usize, ensemble: &Teacher) -> Result<Record, Error> {
-        let key = format!("rep{r:02}/ensemble");
+        let key = ensemble_key(r);
         if let Some(record) = self.store.record(&key)? {
             return Ok(record);
         }
