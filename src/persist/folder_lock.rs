@@ -85,10 +85,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = FolderLock::acquire_shared(dir.path()).unwrap();
         let b = FolderLock::acquire_shared(dir.path()).expect("two parts of one study");
-        assert!(FolderLock::acquire(dir.path()).is_err(), "a whole run waits");
+        assert!(
+            FolderLock::acquire(dir.path()).is_err(),
+            "a whole run waits"
+        );
         drop((a, b));
         let whole = FolderLock::acquire(dir.path()).unwrap();
-        let err = FolderLock::acquire_shared(dir.path()).unwrap_err().to_string();
+        let err = FolderLock::acquire_shared(dir.path())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("in use by another kd-mlp run"), "{err}");
         drop(whole);
     }

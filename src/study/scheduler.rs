@@ -204,7 +204,10 @@ mod tests {
             ..node(0, &[])
         }];
         let out = run_graph(&alone, 1, &|i, _: &Finished<'_, usize>| Ok(i)).unwrap();
-        assert!(out[0].is_none(), "a transient output without dependents is not kept");
+        assert!(
+            out[0].is_none(),
+            "a transient output without dependents is not kept"
+        );
         assert_eq!(out[3].as_deref(), Some(&3));
     }
 

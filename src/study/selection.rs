@@ -65,7 +65,10 @@ pub struct JobShape<'a> {
 /// The jobs of `jobs` that `part` runs, in job order, each with how it takes part; and the
 /// number of units the selection was sliced over (more slices than units leave some idle).
 /// Errors if a job depends on a later one.
-pub fn select(jobs: &[JobShape<'_>], part: &Part) -> Result<(Vec<(usize, Inclusion)>, usize), Error> {
+pub fn select(
+    jobs: &[JobShape<'_>],
+    part: &Part,
+) -> Result<(Vec<(usize, Inclusion)>, usize), Error> {
     let n = jobs.len();
     let selected: Vec<bool> = jobs
         .iter()
@@ -197,9 +200,12 @@ mod tests {
     fn the_whole_graph_is_one_unit_per_connected_repetition() {
         let (kept, units) = run(&repetition(), &Part::default());
         assert_eq!(kept.len(), 10);
-        assert!(kept
-            .iter()
-            .all(|&(i, inc)| inc == if [5, 8].contains(&i) { Inclusion::Helper } else { Inclusion::Selected }));
+        assert!(kept.iter().all(|&(i, inc)| inc
+            == if [5, 8].contains(&i) {
+                Inclusion::Helper
+            } else {
+                Inclusion::Selected
+            }));
         // the teacher with its students, the members with the ensemble and its student, and the
         // independent student
         assert_eq!(units, 3);
@@ -217,7 +223,11 @@ mod tests {
         let (second, _) = run(&graph, &part(JobGroup::Teachers, Some((2, 2))));
         assert_eq!(
             second,
-            vec![(1, Inclusion::Selected), (2, Inclusion::Selected), (4, Inclusion::Selected)]
+            vec![
+                (1, Inclusion::Selected),
+                (2, Inclusion::Selected),
+                (4, Inclusion::Selected)
+            ]
         );
     }
 
@@ -235,7 +245,13 @@ mod tests {
         assert_eq!(slices[2], vec![(0, Required), (5, Helper), (7, Selected)]);
         assert_eq!(
             slices[3],
-            vec![(1, Required), (2, Required), (4, Required), (8, Helper), (9, Selected)]
+            vec![
+                (1, Required),
+                (2, Required),
+                (4, Required),
+                (8, Helper),
+                (9, Selected)
+            ]
         );
     }
 
@@ -245,7 +261,10 @@ mod tests {
         for _ in 0..3 {
             let offset = graph.len();
             graph.extend(repetition().into_iter().map(|(role, deps)| {
-                (role, deps.into_iter().map(|d| d + offset).collect::<Vec<_>>())
+                (
+                    role,
+                    deps.into_iter().map(|d| d + offset).collect::<Vec<_>>(),
+                )
             }));
         }
         for group in [JobGroup::Teachers, JobGroup::Students] {
@@ -260,7 +279,10 @@ mod tests {
                     }
                 }
                 for &(i, _) in &all {
-                    assert_eq!(owners[i], 1, "job {i}, {count} slices: trained exactly once");
+                    assert_eq!(
+                        owners[i], 1,
+                        "job {i}, {count} slices: trained exactly once"
+                    );
                 }
             }
         }
