@@ -45,10 +45,12 @@ pub fn run(
     );
     let trained = trained.load(Ordering::Relaxed);
     let (records, units) = match result {
-        Err(Error::Interrupted(_)) => return Err(Error::Interrupted(format!(
+        Err(Error::Interrupted(_)) => {
+            return Err(Error::Interrupted(format!(
             "{trained} models of this part were saved in {}; run the same command again to resume",
             out.display()
-        ))),
+        )))
+        }
         other => other?,
     };
     let slice = part
