@@ -203,9 +203,9 @@ mod tests {
             transient: true,
             ..node(0, &[])
         }];
-        let out = run_graph(&alone, 1, &|i, _: &Finished<'_, usize>| Ok(i)).unwrap();
+        let lone = run_graph(&alone, 1, &|i, _: &Finished<'_, usize>| Ok(i)).unwrap();
         assert!(
-            out[0].is_none(),
+            lone[0].is_none(),
             "a transient output without dependents is not kept"
         );
         assert_eq!(out[3].as_deref(), Some(&3));

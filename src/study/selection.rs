@@ -278,7 +278,7 @@ mod tests {
                         }
                     }
                 }
-                for &(i, _) in &all {
+                for &(i, _) in all.iter().filter(|&&(_, inc)| inc == Inclusion::Selected) {
                     assert_eq!(
                         owners[i], 1,
                         "job {i}, {count} slices: trained exactly once"
