@@ -99,12 +99,12 @@ pub fn run_part(
     Ok((records.into_iter().map(|(_, r)| r).collect(), units))
 }
 
+/// The jobs a part runs, their graph nodes and how each takes part, and the number of units its
+/// selection was sliced over.
+type Restricted = (Vec<Task>, Vec<Node>, Vec<Inclusion>, usize);
+
 /// The jobs of the full graph that `part` runs, renumbered, with how each takes part.
-fn restrict(
-    tasks: Vec<Task>,
-    nodes: Vec<Node>,
-    part: &Part,
-) -> Result<(Vec<Task>, Vec<Node>, Vec<Inclusion>, usize), Error> {
+fn restrict(tasks: Vec<Task>, nodes: Vec<Node>, part: &Part) -> Result<Restricted, Error> {
     let shapes: Vec<JobShape<'_>> = tasks
         .iter()
         .zip(&nodes)
