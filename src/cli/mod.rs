@@ -13,5 +13,6 @@ pub mod inspect;
 pub mod model_run;
 pub mod report;
 pub mod reproduce;
+pub mod reproduce_part;
 pub mod show;
 pub mod train;

@@ -4,12 +4,16 @@
 use super::axes::AxesFlags;
 use super::common::{load_data, warn_empty_classes, TrainingFlags};
 use super::distill_stopping::DistillStoppingFlags;
+
+use super::reproduce_part;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use kd_mlp::engine::loss::SoftTargetMode;
 use kd_mlp::engine::mlp::parse_hidden;
 use kd_mlp::report::write_report_folder;
 use kd_mlp::study::forensics::forensic_arms;
+
+use kd_mlp::study::selection::{JobGroup, Part};
 use kd_mlp::study::{
     self, data_fingerprint, grid_arms, merge_records, study_cost, ProgressState, Protocol,
     ResultsStore, Shard, Study, StudyEvent,
@@ -69,6 +73,13 @@ pub struct ReproduceArgs {
     /// `kd-mlp report DIR...` merges the folders. Same seeds as an unsharded run.
     #[arg(long)]
     pub shard: Option<String>,
+    /// Train only these models, into a folder other such runs may share at the same time
+    /// (`teachers`: each repetition's teacher, members and ensemble; `students`: the independent
+    /// and distilled students, which need the teachers on disk). `--shard I/N` then takes the
+    /// I-th of N slices of the selected jobs. No report: run `reproduce` with the same flags
+    /// once every part is done (docs/SCALING.md).
+    #[arg(long, value_enum)]
+    pub only: Option<JobGroup>,
     /// The results folder (resumed if it holds the same protocol).
     #[arg(long, default_value = "results/reproduce")]
     pub out: PathBuf,
@@ -131,6 +142,20 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         data_fingerprint: data_fingerprint(&mnist.train),
         classes: mnist.classes(),
     };
+    if let Some(group) = args.only {
+        let part = Part {
+            roles: Some(group.roles()),
+            slice: shard,
+        };
+        let study = Study {
+            protocol,
+            repetitions: reps,
+            arms,
+            shard: None,
+            axes: args.axes.axes()?,
+        };
+        return reproduce_part::run(&study, &part, &mnist, &args.out, threads);
+    }
     let store = ResultsStore::open(&args.out, &protocol)?;
     warn_empty_classes(&mnist);
     let study = Study {

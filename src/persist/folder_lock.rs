@@ -22,6 +22,18 @@ impl FolderLock {
     /// Takes the lock of `dir` (which must exist), or fails at once, naming the folder, if
     /// another run holds it.
     pub fn acquire(dir: &Path) -> Result<Self, Error> {
+        Self::take(dir, false)
+    }
+
+    /// Takes the lock of `dir` shared with other shared holders: the runs that each train their
+    /// own part of one study (`reproduce --only ... --shard I/N`) share a folder, while a whole
+    /// run, which takes the lock alone, is refused as long as any of them is running (and
+    /// refuses them while it runs). Fails at once if a whole run holds the lock.
+    pub fn acquire_shared(dir: &Path) -> Result<Self, Error> {
+        Self::take(dir, true)
+    }
+
+    fn take(dir: &Path, shared: bool) -> Result<Self, Error> {
         let path = dir.join(".lock");
         let file = OpenOptions::new()
             .create(true)
@@ -29,7 +41,12 @@ impl FolderLock {
             .write(true)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
-        match file.try_lock() {
+        let taken = if shared {
+            file.try_lock_shared()
+        } else {
+            file.try_lock()
+        };
+        match taken {
             Ok(()) => Ok(Self { _file: file, path }),
             Err(TryLockError::WouldBlock) => Err(Error::Config(format!(
                 "{} is in use by another kd-mlp run (it holds the lock on {}); wait for that \
@@ -61,6 +78,24 @@ mod tests {
         assert!(err.contains(&dir.path().display().to_string()), "{err}");
         drop(first);
         FolderLock::acquire(dir.path()).expect("free again once the first lock is dropped");
+    }
+
+    #[test]
+    fn shared_holders_coexist_and_exclude_a_whole_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = FolderLock::acquire_shared(dir.path()).unwrap();
+        let b = FolderLock::acquire_shared(dir.path()).expect("two parts of one study");
+        assert!(
+            FolderLock::acquire(dir.path()).is_err(),
+            "a whole run waits"
+        );
+        drop((a, b));
+        let whole = FolderLock::acquire(dir.path()).unwrap();
+        let err = FolderLock::acquire_shared(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("in use by another kd-mlp run"), "{err}");
+        drop(whole);
     }
 
     #[test]

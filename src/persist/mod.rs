@@ -5,7 +5,9 @@
 mod atomic;
 pub mod checkpoint;
 mod folder_lock;
+mod model_claim;
 pub mod tensors;
 
 pub use atomic::{check_writable, write_atomically};
 pub use folder_lock::FolderLock;
+pub use model_claim::ModelClaim;

@@ -12,13 +12,14 @@ use super::axes::SmoothingArm;
 use super::models::{model_key, Context, Job, Slot};
 use super::progress::StudyEvent;
 use super::protocol::Study;
+use super::selection::{select, Inclusion, JobShape, Part};
 use super::store::ResultsStore;
 use super::subset::{cell_data, CellData};
 use crate::data::{Dataset, Split};
 use crate::engine::loss::SoftTargetMode;
 use crate::engine::mlp::Mlp;
 use crate::error::Error;
-use crate::study::record::{distilled_name, DistillSettings, Record, Source};
+use crate::study::record::{distilled_name, DistillSettings, Record, Role, Source};
 use crate::study::scheduler::{run_graph, Finished, Node};
 use crate::train::teacher::{SoftTargets, Teacher};
 use std::collections::HashMap;
@@ -36,6 +37,31 @@ pub fn run(
     workers: usize,
     on_event: &(dyn Fn(StudyEvent) + Sync),
 ) -> Result<Vec<Record>, Error> {
+    run_part(
+        study,
+        &Part::default(),
+        train_data,
+        test_data,
+        store,
+        workers,
+        on_event,
+    )
+    .map(|(records, _units)| records)
+}
+
+/// [`run`] for a part of the job graph only (see [`crate::study::selection`]): the models of the
+/// chosen kinds in one slice, reading every other model they need from `store`. Returns the
+/// records of the part's own models and the number of units its selection was sliced over
+/// (the most slices that all get work).
+pub fn run_part(
+    study: &Study,
+    part: &Part,
+    train_data: &Dataset,
+    test_data: &Dataset,
+    store: &ResultsStore,
+    workers: usize,
+    on_event: &(dyn Fn(StudyEvent) + Sync),
+) -> Result<(Vec<Record>, usize), Error> {
     let classes = study.protocol.classes;
     if train_data.classes() != classes || test_data.classes() != classes {
         return Err(Error::Config(format!(
@@ -55,19 +81,64 @@ pub fn run(
         on_event,
     };
     let (tasks, nodes) = ctx.plan()?;
-    let outputs = run_graph(&nodes, workers, &|i, finished: &Finished<'_, Output>| {
-        ctx.run_task(&tasks[i], &nodes[i].deps, finished)
-    })?;
-    Ok(outputs
-        .iter()
-        .flatten()
-        .filter_map(|output| match output.as_ref() {
-            Output::Model(record, _) | Output::Ensemble(record, _) | Output::Record(record) => {
-                Some(record.clone())
+    let (tasks, nodes, inclusion, units) = restrict(tasks, nodes, part)?;
+    // The records are collected as the jobs finish, so that every job's output (a model, an
+    // ensemble, soft targets) can be dropped as soon as its dependents are done.
+    let records = std::sync::Mutex::new(Vec::new());
+    run_graph(&nodes, workers, &|i, finished: &Finished<'_, Output>| {
+        if inclusion[i] == Inclusion::Required {
+            ctx.check_on_disk(&tasks[i])?;
+        }
+        let output = ctx.run_task(&tasks[i], &nodes[i].deps, finished)?;
+        if inclusion[i] == Inclusion::Selected {
+            if let Some(record) = output.record() {
+                let mut records = records.lock().unwrap_or_else(|e| e.into_inner());
+                records.push((i, record.clone()));
             }
-            Output::Targets(_) => None,
+        }
+        Ok(output)
+    })?;
+    let mut records = records.into_inner().unwrap_or_else(|e| e.into_inner());
+    records.sort_by_key(|&(i, _)| i);
+    Ok((records.into_iter().map(|(_, r)| r).collect(), units))
+}
+
+/// The jobs a part runs, their graph nodes and how each takes part, and the number of units its
+/// selection was sliced over.
+type Restricted = (Vec<Task>, Vec<Node>, Vec<Inclusion>, usize);
+
+/// The jobs of the full graph that `part` runs, renumbered, with how each takes part.
+fn restrict(tasks: Vec<Task>, nodes: Vec<Node>, part: &Part) -> Result<Restricted, Error> {
+    let shapes: Vec<JobShape<'_>> = tasks
+        .iter()
+        .zip(&nodes)
+        .map(|(task, node)| JobShape {
+            role: task.role(),
+            deps: &node.deps,
         })
-        .collect())
+        .collect();
+    let (kept, units) = select(&shapes, part)?;
+    let mut new_index = vec![usize::MAX; tasks.len()];
+    for (k, &(i, _)) in kept.iter().enumerate() {
+        new_index[i] = k;
+    }
+    let mut tasks: Vec<Option<Task>> = tasks.into_iter().map(Some).collect();
+    let mut kept_tasks = Vec::with_capacity(kept.len());
+    let mut kept_nodes = Vec::with_capacity(kept.len());
+    let mut inclusion = Vec::with_capacity(kept.len());
+    for &(i, how) in &kept {
+        kept_tasks.push(tasks[i].take().expect("each job is kept once"));
+        let node = &nodes[i];
+        kept_nodes.push(Node {
+            deps: node.deps.iter().map(|&d| new_index[d]).collect(),
+            // Every output goes once its dependents are done (the records are kept apart):
+            // a teacher or an ensemble is not held for the whole study.
+            transient: true,
+            ..node.clone()
+        });
+        inclusion.push(how);
+    }
+    Ok((kept_tasks, kept_nodes, inclusion, units))
 }
 /// A place in the grid: a repetition, an index into the study's sizes and one into its student
 /// architectures (0 for the jobs that do not depend on the width).
@@ -96,6 +167,31 @@ enum Task {
     Distilled(Place, DistillSettings),
     /// A smoothed student (a matched ε depends on the ensemble's soft targets).
     Smoothed(Place, SmoothingArm),
+}
+
+impl Task {
+    /// The kind of model the job makes; `None` for soft targets, which make none.
+    fn role(&self) -> Option<Role> {
+        match self {
+            Task::HardLabels(_, job) => Some(job.role()),
+            Task::Ensemble(_) => Some(Role::Ensemble),
+            Task::Targets { .. } => None,
+            Task::Distilled(..) => Some(Role::Distilled),
+            Task::Smoothed(..) => Some(Role::Smoothed),
+        }
+    }
+}
+
+impl Output {
+    /// The record of the model the job made, if it made one.
+    fn record(&self) -> Option<&Record> {
+        match self {
+            Output::Model(record, _) | Output::Ensemble(record, _) | Output::Record(record) => {
+                Some(record)
+            }
+            Output::Targets(_) => None,
+        }
+    }
 }
 
 /// What a job leaves for the jobs that depend on it.
@@ -207,7 +303,11 @@ impl Context<'_> {
                                 temperature,
                                 mode,
                             };
-                            push(task, SOON, vec![from], true)
+                            // LAST, like the students, and pushed just before the first of
+                            // them: soft targets are made when their students are next, not as
+                            // soon as their teacher is ready, so only a few sets (2.4 MB each on
+                            // MNIST) are alive at a time instead of every repetition's at once.
+                            push(task, LAST, vec![from], true)
                         })
                     };
                     let mut students = Vec::new();
@@ -237,6 +337,37 @@ impl Context<'_> {
             }
         }
         Ok((tasks, nodes))
+    }
+
+    /// The key of the model `task` makes (`None` for soft targets, which make none).
+    fn task_key(&self, task: &Task) -> Option<String> {
+        let (place, student, name) = match task {
+            Task::HardLabels(p, job) => (*p, matches!(job, Job::Independent), job.name()),
+            Task::Ensemble(p) => (*p, false, "ensemble".to_string()),
+            Task::Targets { .. } => return None,
+            Task::Distilled(p, arm) => (*p, true, distilled_name(arm)),
+            Task::Smoothed(p, arm) => (*p, true, arm.name()),
+        };
+        Some(model_key(
+            place.repetition,
+            &self.prefix(place, student),
+            &name,
+        ))
+    }
+
+    /// Errors unless the model of `task` (one this run needs but does not train) is on disk.
+    fn check_on_disk(&self, task: &Task) -> Result<(), Error> {
+        let Some(key) = self.task_key(task) else {
+            return Ok(());
+        };
+        if self.store.record(&key)?.is_some() {
+            return Ok(());
+        }
+        Err(Error::Config(format!(
+            "this part of the study needs {key}, which is not in {}: train it first \
+             (e.g. `reproduce --only teachers` with the same flags and --out)",
+            self.store.root().display()
+        )))
     }
 
     fn run_task(

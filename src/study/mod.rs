@@ -10,12 +10,13 @@ mod progress;
 mod protocol;
 pub mod record;
 pub mod scheduler;
+pub mod selection;
 pub mod stopping;
 mod store;
 mod subset;
 
 pub use axes::{Axes, SmoothingArm, SmoothingSpec};
-pub use graph::run;
+pub use graph::{run, run_part};
 pub use progress::{role_cost, study_cost, ProgressState, StudyEvent};
 pub use protocol::{data_fingerprint, grid_arms, model_seed, Protocol, Shard, Study};
 pub use record::{

@@ -69,6 +69,26 @@ pub(super) enum Job {
     Independent,
 }
 
+impl Job {
+    /// The kind of model.
+    pub(super) fn role(self) -> Role {
+        match self {
+            Job::Teacher => Role::Teacher,
+            Job::Member(_) => Role::Member,
+            Job::Independent => Role::Independent,
+        }
+    }
+
+    /// The last part of the model's key (after the repetition and the cell's prefix).
+    pub(super) fn name(self) -> String {
+        match self {
+            Job::Teacher => "teacher".to_string(),
+            Job::Member(m) => format!("member{m:02}"),
+            Job::Independent => "independent".to_string(),
+        }
+    }
+}
+
 impl Context<'_> {
     /// The classes without a training example, for the records (and so the report).
     fn empty_classes(&self, data: &Dataset) -> Vec<usize> {
@@ -91,21 +111,12 @@ impl Context<'_> {
         student: &[usize],
     ) -> Result<(Record, Mlp<f32>), Error> {
         let protocol = &self.study.protocol;
-        let (name, role, member, hidden) = match job {
-            Job::Teacher => (
-                "teacher".to_string(),
-                Role::Teacher,
-                None,
-                &protocol.teacher_hidden[..],
-            ),
-            Job::Member(m) => (
-                format!("member{m:02}"),
-                Role::Member,
-                Some(m),
-                &protocol.student_hidden[..],
-            ),
-            Job::Independent => ("independent".to_string(), Role::Independent, None, student),
+        let (member, hidden) = match job {
+            Job::Teacher => (None, &protocol.teacher_hidden[..]),
+            Job::Member(m) => (Some(m), &protocol.student_hidden[..]),
+            Job::Independent => (None, student),
         };
+        let (name, role) = (job.name(), job.role());
         let key = slot.key(&name);
         if let Some(record) = self.resumed(&key, role)? {
             let model = self.store.model(&key)?;
@@ -269,6 +280,14 @@ impl Context<'_> {
         hidden: &[usize],
         objective: &Objective<'_>,
     ) -> Result<(Record, Mlp<f32>), Error> {
+        // In a folder shared with other runs, claim the model, then look again: a run that
+        // held the claim may have finished it just before.
+        let _claim = self.store.claim(&id.key)?;
+        if _claim.is_some() {
+            if let Some(record) = self.resumed(&id.key, id.role)? {
+                return Ok((record, self.store.model(&id.key)?));
+            }
+        }
         let started = Instant::now();
         (self.on_event)(StudyEvent::ModelStarted {
             key: id.key.clone(),

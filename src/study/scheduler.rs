@@ -128,7 +128,10 @@ where
                 match result {
                     Ok(output) => {
                         s.done[job] = true;
-                        s.outputs[job] = Some(Arc::new(output));
+                        // A transient output nobody waits for is dropped at once.
+                        if !(nodes[job].transient && s.waiting_dependents[job] == 0) {
+                            s.outputs[job] = Some(Arc::new(output));
+                        }
                         for &d in &nodes[job].deps {
                             s.waiting_dependents[d] -= 1;
                             if s.waiting_dependents[d] == 0 && nodes[d].transient {
@@ -195,6 +198,15 @@ mod tests {
         assert!(
             out[0].is_none(),
             "the transient output is dropped after its dependent ran"
+        );
+        let alone = [Node {
+            transient: true,
+            ..node(0, &[])
+        }];
+        let lone = run_graph(&alone, 1, &|i, _: &Finished<'_, usize>| Ok(i)).unwrap();
+        assert!(
+            lone[0].is_none(),
+            "a transient output without dependents is not kept"
         );
         assert_eq!(out[3].as_deref(), Some(&3));
     }

@@ -4,7 +4,7 @@
 use super::protocol::Protocol;
 use crate::engine::mlp::Mlp;
 use crate::error::Error;
-use crate::persist::{checkpoint, write_atomically, FolderLock};
+use crate::persist::{checkpoint, write_atomically, FolderLock, ModelClaim};
 use crate::study::record::Record;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +15,8 @@ pub struct ResultsStore {
     root: PathBuf,
     /// Held while the store (or a clone of it) is open: a second run on the folder is refused.
     _lock: std::sync::Arc<FolderLock>,
+    /// Whether other runs may write their own models here at the same time.
+    shared: bool,
 }
 
 impl ResultsStore {
@@ -22,6 +24,17 @@ impl ResultsStore {
     /// folder is writable and that an existing folder holds the same protocol, so a mistake
     /// shows before any training, and nothing already there is overwritten.
     pub fn open(root: &Path, protocol: &Protocol) -> Result<Self, Error> {
+        Self::open_with(root, protocol, false)
+    }
+
+    /// [`ResultsStore::open`] for a run that trains one part of the study beside other runs on
+    /// the same folder: the folder lock is shared with them (a whole run is still refused), and
+    /// each model is claimed while it trains ([`ResultsStore::claim`]).
+    pub fn open_shared(root: &Path, protocol: &Protocol) -> Result<Self, Error> {
+        Self::open_with(root, protocol, true)
+    }
+
+    fn open_with(root: &Path, protocol: &Protocol, shared: bool) -> Result<Self, Error> {
         for dir in [
             root.to_path_buf(),
             root.join("records"),
@@ -29,8 +42,13 @@ impl ResultsStore {
         ] {
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         }
-        let lock = FolderLock::acquire(root)?;
-        let probe = root.join(".write-test");
+        let lock = if shared {
+            FolderLock::acquire_shared(root)?
+        } else {
+            FolderLock::acquire(root)?
+        };
+        // One probe per process: runs sharing the folder must not remove each other's.
+        let probe = root.join(format!(".write-test-{}", std::process::id()));
         write_atomically(&probe, b"ok")?;
         std::fs::remove_file(&probe).map_err(|e| Error::io(&probe, e))?;
         let config = root.join("config.json");
@@ -59,7 +77,18 @@ impl ResultsStore {
         Ok(Self {
             root: root.to_path_buf(),
             _lock: std::sync::Arc::new(lock),
+            shared,
         })
+    }
+
+    /// The claim on model `key` while this run trains it, in a shared folder; `None` when the
+    /// folder lock is this run's alone (no other run can train anything there).
+    pub fn claim(&self, key: &str) -> Result<Option<ModelClaim>, Error> {
+        if self.shared {
+            ModelClaim::acquire(&self.root, key).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// The folder.
