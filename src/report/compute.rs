@@ -186,28 +186,8 @@ mod tests {
 
     fn rec(key: &str, role: Role, rep: usize, flops: Option<f64>, err: f64) -> Record {
         Record {
-            key: key.into(),
-            role,
-            repetition: rep,
-            member: None,
-            distill: None,
-            seed: 0,
-            arch: vec![4, 3],
-            parameters: 15,
-            epochs: Vec::new(),
-            best_epoch: 0,
-            stopped_early: false,
-            val_loss: 0.0,
-            val_error: 0.0,
-            test_loss: 0.0,
-            test_error: err,
-            train_seconds: 0.0,
-            wall_seconds: 0.0,
             train_flops: flops,
-            soft_target_flops: None,
-            empty_classes: Vec::new(),
-            train_subset: None,
-            smoothing: None,
+            ..crate::report::tests::bare_record(key.into(), role, rep, None, err)
         }
     }
 

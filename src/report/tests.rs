@@ -62,6 +62,41 @@ fn rec(
     }
 }
 
+/// A record with nothing but its identity and test error set (every other number zero), for the
+/// tests of the report's parts that read only those.
+pub(super) fn bare_record(
+    key: String,
+    role: Role,
+    repetition: usize,
+    distill: Option<DistillSettings>,
+    test_error: f64,
+) -> Record {
+    Record {
+        key,
+        role,
+        repetition,
+        member: None,
+        distill,
+        seed: 0,
+        arch: vec![4, 3],
+        parameters: 15,
+        epochs: Vec::new(),
+        best_epoch: 0,
+        stopped_early: false,
+        val_loss: 0.0,
+        val_error: 0.0,
+        test_loss: 0.0,
+        test_error,
+        train_seconds: 0.0,
+        wall_seconds: 0.0,
+        train_flops: None,
+        soft_target_flops: None,
+        empty_classes: Vec::new(),
+        train_subset: None,
+        smoothing: None,
+    }
+}
+
 const INDEPENDENT: [f64; 4] = [0.022, 0.023, 0.024, 0.025];
 const TEACHER: [f64; 4] = [0.020, 0.021, 0.019, 0.020];
 /// Teacher → student, probabilities, T 1, α 0.1: repetitions 0..3 only.

@@ -146,30 +146,8 @@ mod tests {
     use crate::study::stopping::ArmStopping;
 
     fn rec(role: Role, rep: usize, distill: Option<DistillSettings>, err: f64) -> Record {
-        Record {
-            key: format!("rep{rep:02}/{role:?}{distill:?}"),
-            role,
-            repetition: rep,
-            member: None,
-            distill,
-            seed: 0,
-            arch: vec![4, 3],
-            parameters: 15,
-            epochs: Vec::new(),
-            best_epoch: 0,
-            stopped_early: false,
-            val_loss: 0.0,
-            val_error: 0.0,
-            test_loss: 0.0,
-            test_error: err,
-            train_seconds: 0.0,
-            wall_seconds: 0.0,
-            train_flops: None,
-            soft_target_flops: None,
-            empty_classes: Vec::new(),
-            train_subset: None,
-            smoothing: None,
-        }
+        let key = format!("rep{rep:02}/{role:?}{distill:?}");
+        crate::report::tests::bare_record(key, role, rep, distill, err)
     }
 
     #[test]
