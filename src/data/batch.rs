@@ -28,8 +28,20 @@ pub fn gather_batch<F: Float>(
 ) {
     debug_assert_eq!(x.nrows(), indices.len());
     for ((mut row, &i), label) in x.rows_mut().into_iter().zip(indices).zip(labels.iter_mut()) {
-        for (v, &pixel) in row.iter_mut().zip(data.image(i)) {
-            *v = table[usize::from(pixel)];
+        let image = data.image(i);
+        // A contiguous row (every caller's) is filled as a slice, which the compiler unrolls:
+        // through ndarray's generic element iterator this copy was a tenth of a student's step.
+        match row.as_slice_mut() {
+            Some(row) => {
+                for (v, &pixel) in row.iter_mut().zip(image) {
+                    *v = table[usize::from(pixel)];
+                }
+            }
+            None => {
+                for (v, &pixel) in row.iter_mut().zip(image) {
+                    *v = table[usize::from(pixel)];
+                }
+            }
         }
         *label = data.label(i);
     }

@@ -47,7 +47,11 @@ pub fn dense_backward<F: Float>(
         db += &row;
     }
     if let Some(dx) = dx {
-        matmul_into(dy, w.t(), dx);
+        // Computed as `dxᵀ = W·dyᵀ`, written through a transposed view of `dx`: the same chains
+        // (each `dx[b, i]` sums `dy[b, o]·W[i, o]` over `o` in order), but `W` is read in place,
+        // its rows contiguous, where `dy·Wᵀ` had to copy `W` column by column on every step:
+        // that copy cost as much as the product.
+        matmul_into(w, dy.t(), dx.reversed_axes());
     }
 }
 

@@ -16,14 +16,17 @@
 //! `f32::mul_add` is the fused operation on all of them: one instruction where the level has
 //! FMA (AVX2+FMA, AVX-512, every aarch64), the C library's correctly rounded `fmaf` otherwise.
 //!
-//! **The shape of the loops.** `A` is packed once per call into panels of `MR` rows (`k` outer,
-//! the `MR` values of one `k` side by side), so the kernel broadcasts them one by one whatever
-//! `A`'s strides (`x`, `xᵀ` and `dy` of the training step all come here). `B` is read in panels
-//! of `NR` columns: in place when its rows are contiguous (`x·W`, `xᵀ·dy`), copied into a
-//! contiguous panel otherwise (`dy·Wᵀ`) or at a ragged edge. The register tile `MR × NR` keeps
-//! `MR·NR/lanes` independent accumulators in flight, enough to cover the FMA latency on two
-//! ports; depth blocks of [`KC`] keep the `B` panel in L1 while every row panel of `A` passes.
+//! **The shape of the loops.** `A` is read in panels of `MR` rows, the kernel broadcasting one
+//! value of each row per step of `k`: in place when its rows are contiguous (`x`, `W`), or
+//! packed once per call otherwise (`k` outer, the `MR` values of one `k` side by side: `xᵀ` of
+//! `dW = xᵀ·dy`), and always for a last partial panel, so nothing past `A` is read. `B` is read in panels
+//! of `NV` registers of lanes ([`Lanes`]): in place when its rows are contiguous (`x·W`,
+//! `xᵀ·dy`), copied into a contiguous panel otherwise (`dy·Wᵀ`) or at a ragged edge. The register
+//! tile of `MR × NV` registers keeps that many independent accumulators in flight, enough to
+//! cover the FMA latency on two ports; depth blocks of [`KC`] keep the `B` panel in L1 while
+//! every row panel of `A` passes.
 
+use super::lanes::Lanes;
 use std::cell::Cell;
 
 /// Depth of a block: a `KC × 32` panel of `B` is 32 KiB, a `KC × 6` panel of `A` 6 KiB.
@@ -37,11 +40,14 @@ pub struct Strided {
     pub cs: isize,
 }
 
-/// The output: row-major with row stride `rs` (columns contiguous).
+/// The output: element `(r, c)` at `ptr + r·rs + c·cs`. Contiguous columns (`cs = 1`) get
+/// vector stores; any other layout (the transposed `dx` of `dxᵀ = W·dyᵀ`) goes through a small
+/// buffer per tile row.
 #[derive(Debug, Clone, Copy)]
 pub struct Out {
     pub ptr: *mut f32,
     pub rs: usize,
+    pub cs: usize,
 }
 
 /// Packing buffers, one set per thread, grown when a bigger product comes and then reused: a
@@ -56,13 +62,16 @@ thread_local! {
     static SCRATCH: Cell<Scratch> = Cell::new(Scratch::default());
 }
 
-/// `C = A·B` for `A: (m, k)`, `B: (k, n)`, `C: (m, n)`, with an `MR × NR` register tile.
+/// `C = A·B` for `A: (m, k)`, `B: (k, n)`, `C: (m, n)`, with a register tile of `MR` rows and
+/// `NV` registers of `V`, and one of `NH` registers for a last column panel that fits it: a layer
+/// of 100 outputs is three panels of 32 and one of 16 at AVX-512, not four of 32 with 28 columns
+/// of zeros.
 ///
 /// # Safety
 /// The views must describe valid matrices of these shapes; `c` must not overlap `a` or `b`.
-/// The caller compiles this (by inlining) for a level the CPU supports.
+/// The caller compiles this (by inlining) for a level the CPU supports, the level of `V`.
 #[inline(always)]
-pub unsafe fn gemm<const MR: usize, const NR: usize>(
+pub unsafe fn gemm<V: Lanes, const MR: usize, const NV: usize, const NH: usize>(
     m: usize,
     k: usize,
     n: usize,
@@ -70,12 +79,15 @@ pub unsafe fn gemm<const MR: usize, const NR: usize>(
     b: Strided,
     c: Out,
 ) {
+    debug_assert!(NH < NV && NV * V::WIDTH <= MAX_TILE_WIDTH);
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
         for i in 0..m {
-            std::slice::from_raw_parts_mut(c.ptr.add(i * c.rs), n).fill(0.0);
+            for j in 0..n {
+                *c.ptr.add(i * c.rs + j * c.cs) = 0.0;
+            }
         }
         return;
     }
@@ -84,36 +96,83 @@ pub unsafe fn gemm<const MR: usize, const NR: usize>(
     // below would lose their SIMD level.
     let mut scratch = SCRATCH.with(Cell::take);
     let Scratch { a: a_buf, b: b_buf } = &mut scratch;
-    let panels = m.div_ceil(MR);
-    grow(a_buf, panels * MR * k);
-    pack_a::<MR>(m, k, a, a_buf);
-    grow(b_buf, KC * NR);
-    for jc in (0..n).step_by(NR) {
-        let nr = NR.min(n - jc);
-        for pc in (0..k).step_by(KC) {
-            let kc = KC.min(k - pc);
-            // The B panel: rows pc..pc+kc, columns jc..jc+NR, in place or copied.
-            let (bp, b_rs) = if b.cs == 1 && nr == NR {
-                (b.ptr.offset(pc as isize * b.rs + jc as isize), b.rs)
-            } else {
-                pack_b::<NR>(kc, nr, pc, jc, b, b_buf);
-                (b_buf.as_ptr(), NR as isize)
-            };
-            for p in 0..panels {
-                let ic = p * MR;
-                let mr = MR.min(m - ic);
-                let ap = a_buf.as_ptr().add(p * MR * k + pc * MR);
-                let tile = c.ptr.add(ic * c.rs + jc);
-                let mut acc = [[0.0f32; NR]; MR];
-                if pc > 0 {
-                    load_tile(&mut acc, tile, c.rs, mr, nr);
-                }
-                kernel::<MR, NR>(kc, ap, bp, b_rs, &mut acc);
-                store_tile(&acc, tile, c.rs, mr, nr);
-            }
+    let in_place = a.cs == 1;
+    // A packed `A` holds every panel; an `A` read in place only its last, partial panel.
+    let first_packed = if in_place { m / MR } else { 0 };
+    grow(a_buf, (m.div_ceil(MR) - first_packed) * MR * k);
+    pack_a::<MR>(m, k, first_packed, a, a_buf);
+    let a_src = ASource {
+        a,
+        packed: a_buf,
+        first_packed,
+    };
+    let width = NV * V::WIDTH;
+    grow(b_buf, KC * width);
+    for jc in (0..n).step_by(width) {
+        let nr = width.min(n - jc);
+        if nr <= NH * V::WIDTH {
+            column_panel::<V, MR, NH>(m, k, jc, nr, &a_src, b, c, b_buf);
+        } else {
+            column_panel::<V, MR, NV>(m, k, jc, nr, &a_src, b, c, b_buf);
         }
     }
     SCRATCH.with(|s| s.set(scratch));
+}
+
+/// The widest tile any level uses, in floats (AVX-512: 2 registers of 16).
+const MAX_TILE_WIDTH: usize = 32;
+
+/// Where the kernel reads `A`: panels before `first_packed` in place, the rest from `packed`.
+struct ASource<'a> {
+    a: Strided,
+    packed: &'a [f32],
+    first_packed: usize,
+}
+
+/// Columns `jc .. jc + nr` (`nr ≤ NV·lanes`) of `C` from the packed `A`, one depth block at a
+/// time.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn column_panel<V: Lanes, const MR: usize, const NV: usize>(
+    m: usize,
+    k: usize,
+    jc: usize,
+    nr: usize,
+    a_src: &ASource,
+    b: Strided,
+    c: Out,
+    b_buf: &mut [f32],
+) {
+    let width = NV * V::WIDTH;
+    for pc in (0..k).step_by(KC) {
+        let kc = KC.min(k - pc);
+        // The B panel: rows pc..pc+kc, columns jc..jc+width, in place or copied.
+        let (bp, b_rs) = if b.cs == 1 && nr == width {
+            (b.ptr.offset(pc as isize * b.rs + jc as isize), b.rs)
+        } else {
+            pack_b(kc, nr, width, pc, jc, b, b_buf);
+            (b_buf.as_ptr(), width as isize)
+        };
+        for p in 0..m.div_ceil(MR) {
+            let ic = p * MR;
+            let mr = MR.min(m - ic);
+            let tile = c.ptr.add(ic * c.rs + jc * c.cs);
+            let mut acc = [[V::zero(); NV]; MR];
+            if pc > 0 {
+                load_tile(&mut acc, tile, c, mr, nr);
+            }
+            if p < a_src.first_packed {
+                let a = a_src.a;
+                let ap = a.ptr.offset(ic as isize * a.rs + pc as isize);
+                kernel::<V, MR, NV, false>(kc, ap, a.rs, bp, b_rs, &mut acc);
+            } else {
+                let offset = (p - a_src.first_packed) * MR * k + pc * MR;
+                let ap = a_src.packed.as_ptr().add(offset);
+                kernel::<V, MR, NV, true>(kc, ap, 1, bp, b_rs, &mut acc);
+            }
+            store_tile(&acc, tile, c, mr, nr);
+        }
+    }
 }
 
 #[inline(always)]
@@ -123,27 +182,38 @@ fn grow(buf: &mut Vec<f32>, len: usize) {
     }
 }
 
-/// `A` into panels of `MR` rows: panel `p` holds, for each `k`, rows `p·MR .. p·MR + MR`
-/// side by side; rows past `m` are zeros (their results are never stored).
+/// The panels of `MR` rows of `A` from `first` on, into `buf`: each holds, for each `k`, rows
+/// `p·MR .. p·MR + MR` side by side; rows past `m` are zeros (their results are never stored).
 #[inline(always)]
-unsafe fn pack_a<const MR: usize>(m: usize, k: usize, a: Strided, buf: &mut [f32]) {
-    for p in 0..m.div_ceil(MR) {
+unsafe fn pack_a<const MR: usize>(m: usize, k: usize, first: usize, a: Strided, buf: &mut [f32]) {
+    for p in first..m.div_ceil(MR) {
         let ic = p * MR;
         let rows = MR.min(m - ic);
         let origin = Strided {
             ptr: a.ptr.offset(ic as isize * a.rs),
             ..a
         };
-        interleave::<MR>(rows, k, origin, buf.as_mut_ptr().add(p * MR * k));
+        let dst = buf.as_mut_ptr().add((p - first) * MR * k);
+        if rows == MR && a.rs == 1 {
+            // `xᵀ` in `dW = xᵀ·dy`: the MR values of one step are adjacent, one copy per step.
+            for kk in 0..k {
+                let group: [f32; MR] =
+                    std::ptr::read_unaligned(origin.ptr.offset(kk as isize * origin.cs).cast());
+                std::ptr::write_unaligned(dst.add(kk * MR).cast(), group);
+            }
+        } else {
+            interleave(rows, MR, k, origin, dst);
+        }
     }
 }
 
-/// Rows `pc .. pc + kc`, columns `jc .. jc + nr` of `B` into a contiguous `kc × NR` panel,
+/// Rows `pc .. pc + kc`, columns `jc .. jc + nr` of `B` into a contiguous `kc × width` panel,
 /// zero past column `nr`.
 #[inline(always)]
-unsafe fn pack_b<const NR: usize>(
+unsafe fn pack_b(
     kc: usize,
     nr: usize,
+    width: usize,
     pc: usize,
     jc: usize,
     b: Strided,
@@ -155,94 +225,113 @@ unsafe fn pack_b<const NR: usize>(
         rs: b.cs,
         cs: b.rs,
     };
-    interleave::<NR>(nr, kc, columns, buf.as_mut_ptr());
+    interleave(nr, width, kc, columns, buf.as_mut_ptr());
 }
 
-/// `dst[kk·W + r] = src(r, kk)` for `r < rows`, `kk < depth`, and zeros for the rows from
-/// `rows` to `W`: `W` rows of `src` side by side, one group of `W` per step of the depth.
+/// `dst[kk·w + r] = src(r, kk)` for `r < rows`, `kk < depth`, and zeros for the rows from
+/// `rows` to `w`: `w` rows of `src` side by side, one group of `w` per step of the depth.
 ///
-/// Only the copy's loop order depends on the strides (copying is exact, so the order changes no
-/// bit): when the `W` values of one step are adjacent in memory (`xᵀ` in `dW = xᵀ·dy`) each
-/// step is one `W`-wide copy; otherwise each row is read along its own stride, contiguously for
-/// row-major `x`, `dy` and the transposed `Wᵀ` of `dx = dy·Wᵀ`. (An element-by-element gather
-/// with a bounds test per element cost a fifth of a teacher's training step.)
+/// Each row is read along its own stride, contiguously for row-major `x`, `dy` and the
+/// transposed `Wᵀ` of `dx = dy·Wᵀ` (copying is exact, so the loop order changes no bit). (An
+/// element-by-element gather with a bounds test per element cost a fifth of a teacher's
+/// training step.)
 #[inline(always)]
-unsafe fn interleave<const W: usize>(rows: usize, depth: usize, src: Strided, dst: *mut f32) {
-    if rows == W && src.rs == 1 {
-        for kk in 0..depth {
-            let group: [f32; W] =
-                std::ptr::read_unaligned(src.ptr.offset(kk as isize * src.cs).cast());
-            std::ptr::write_unaligned(dst.add(kk * W).cast(), group);
-        }
-        return;
-    }
-    for r in 0..W {
+unsafe fn interleave(rows: usize, w: usize, depth: usize, src: Strided, dst: *mut f32) {
+    for r in 0..w {
         if r < rows {
             let row = src.ptr.offset(r as isize * src.rs);
             for kk in 0..depth {
-                *dst.add(kk * W + r) = *row.offset(kk as isize * src.cs);
+                *dst.add(kk * w + r) = *row.offset(kk as isize * src.cs);
             }
         } else {
             for kk in 0..depth {
-                *dst.add(kk * W + r) = 0.0;
+                *dst.add(kk * w + r) = 0.0;
             }
         }
     }
 }
 
-/// The register tile: for each `k` of the block, one row of the `B` panel and one
-/// multiply-add per tile element: `acc[r][j] = fma(A[r, k], B[k, j], acc[r][j])`.
+/// The register tile: for each `k` of the block, one row of the `B` panel (`NV` registers) and
+/// one multiply-add per register of the tile: `acc[r][j] = fma(A[r, k], B[k, j..], acc[r][j])`.
+/// `A[r, k]` is at `ap + k·MR + r` when `PACKED`, at `ap + r·a_rs + k` in place.
 #[inline(always)]
-unsafe fn kernel<const MR: usize, const NR: usize>(
+unsafe fn kernel<V: Lanes, const MR: usize, const NV: usize, const PACKED: bool>(
     kc: usize,
     ap: *const f32,
+    a_rs: isize,
     bp: *const f32,
     b_rs: isize,
-    acc: &mut [[f32; NR]; MR],
+    acc: &mut [[V; NV]; MR],
 ) {
+    let rows: [*const f32; MR] = std::array::from_fn(|r| ap.offset(r as isize * a_rs));
     for kk in 0..kc {
-        let b_row: [f32; NR] = std::ptr::read_unaligned(bp.offset(kk as isize * b_rs).cast());
-        let a_col: [f32; MR] = std::ptr::read_unaligned(ap.add(kk * MR).cast());
-        for r in 0..MR {
-            for j in 0..NR {
-                acc[r][j] = a_col[r].mul_add(b_row[j], acc[r][j]);
+        let b_row = bp.offset(kk as isize * b_rs);
+        let b: [V; NV] = std::array::from_fn(|j| V::load(b_row.add(j * V::WIDTH)));
+        for (r, row) in acc.iter_mut().enumerate() {
+            let a = if PACKED {
+                V::splat(ap.add(kk * MR + r))
+            } else {
+                V::splat(rows[r].add(kk))
+            };
+            for (c, &bj) in row.iter_mut().zip(&b) {
+                *c = c.fma(a, bj);
             }
         }
     }
 }
 
+/// The first `mr` rows and `nr` columns of a tile from `C` into the registers.
 #[inline(always)]
-unsafe fn load_tile<const MR: usize, const NR: usize>(
-    acc: &mut [[f32; NR]; MR],
+unsafe fn load_tile<V: Lanes, const MR: usize, const NV: usize>(
+    acc: &mut [[V; NV]; MR],
     tile: *const f32,
-    rs: usize,
+    c: Out,
     mr: usize,
     nr: usize,
 ) {
     for (r, row) in acc.iter_mut().enumerate().take(mr) {
-        if nr == NR {
-            *row = std::ptr::read_unaligned(tile.add(r * rs).cast());
+        let src = tile.add(r * c.rs);
+        if nr == NV * V::WIDTH && c.cs == 1 {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = V::load(src.add(j * V::WIDTH));
+            }
         } else {
-            std::ptr::copy_nonoverlapping(tile.add(r * rs), row.as_mut_ptr(), nr);
+            let mut edge = [0.0f32; MAX_TILE_WIDTH];
+            for (j, e) in edge.iter_mut().enumerate().take(nr) {
+                *e = *src.add(j * c.cs);
+            }
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = V::load(edge.as_ptr().add(j * V::WIDTH));
+            }
         }
     }
 }
 
+/// The first `mr` rows and `nr` columns of a tile from the registers into `C`.
 #[inline(always)]
-unsafe fn store_tile<const MR: usize, const NR: usize>(
-    acc: &[[f32; NR]; MR],
+unsafe fn store_tile<V: Lanes, const MR: usize, const NV: usize>(
+    acc: &[[V; NV]; MR],
     tile: *mut f32,
-    rs: usize,
+    c: Out,
     mr: usize,
     nr: usize,
 ) {
-    // A whole row is one fixed-size write (vector stores straight from the registers); a
-    // ragged edge is a short copy.
+    // A whole row of contiguous columns is vector stores straight from the registers; a ragged
+    // edge or a strided output goes through a small buffer.
     for (r, row) in acc.iter().enumerate().take(mr) {
-        if nr == NR {
-            std::ptr::write_unaligned(tile.add(r * rs).cast(), *row);
+        let dst = tile.add(r * c.rs);
+        if nr == NV * V::WIDTH && c.cs == 1 {
+            for (j, v) in row.iter().enumerate() {
+                v.store(dst.add(j * V::WIDTH));
+            }
         } else {
-            std::ptr::copy_nonoverlapping(row.as_ptr(), tile.add(r * rs), nr);
+            let mut edge = [0.0f32; MAX_TILE_WIDTH];
+            for (j, v) in row.iter().enumerate() {
+                v.store(edge.as_mut_ptr().add(j * V::WIDTH));
+            }
+            for (j, &e) in edge.iter().enumerate().take(nr) {
+                *dst.add(j * c.cs) = e;
+            }
         }
     }
 }

@@ -23,7 +23,8 @@ const PARALLEL_MIN_MACS: usize = 1 << 18;
 /// at AVX-512, two tiles of 16 elsewhere).
 const COLUMN_ALIGN: usize = 32;
 
-/// `c = a·b` (overwrites `c`).
+/// `c = a·b` (overwrites `c`, which may have any non-negative strides: a transposed view of a
+/// row-major buffer is written in place).
 ///
 /// f32 (training, evaluation, soft targets, inference) goes through the engine's own kernels, the
 /// same bits on every CPU; f64 (the gradient audit) through ndarray's GEMM.
@@ -38,15 +39,26 @@ pub fn matmul_into<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayVie
     let (m, k) = a.dim();
     let n = b.ncols();
     let threads = rayon::current_num_threads();
-    if threads <= 1 || m * k * n < PARALLEL_MIN_MACS || n < 2 * COLUMN_ALIGN {
+    if threads <= 1 || m * k * n < PARALLEL_MIN_MACS {
         block_product(a, b, c);
-        return;
+    } else if n >= 2 * COLUMN_ALIGN {
+        let width = n.div_ceil(threads).div_ceil(COLUMN_ALIGN) * COLUMN_ALIGN;
+        c.axis_chunks_iter_mut(Axis(1), width)
+            .into_par_iter()
+            .zip(b.axis_chunks_iter(Axis(1), width).into_par_iter())
+            .for_each(|(c_block, b_block)| block_product(a, b_block, c_block));
+    } else if m >= 2 * COLUMN_ALIGN {
+        // A product with few columns and many rows (`dxᵀ = W·dyᵀ`, 32 columns): the rows of
+        // `C` and `A` are split instead. Each element is still one task's chain, so again no
+        // byte depends on the thread count.
+        let height = m.div_ceil(threads).div_ceil(COLUMN_ALIGN) * COLUMN_ALIGN;
+        c.axis_chunks_iter_mut(Axis(0), height)
+            .into_par_iter()
+            .zip(a.axis_chunks_iter(Axis(0), height).into_par_iter())
+            .for_each(|(c_block, a_block)| block_product(a_block, b, c_block));
+    } else {
+        block_product(a, b, c);
     }
-    let width = n.div_ceil(threads).div_ceil(COLUMN_ALIGN) * COLUMN_ALIGN;
-    c.axis_chunks_iter_mut(Axis(1), width)
-        .into_par_iter()
-        .zip(b.axis_chunks_iter(Axis(1), width).into_par_iter())
-        .for_each(|(c_block, b_block)| block_product(a, b_block, c_block));
 }
 
 /// `c = a·b` on the calling thread.
@@ -55,9 +67,9 @@ fn block_product<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayViewM
         general_mat_mul(F::one(), &a, &b, F::zero(), &mut c);
         return;
     }
-    if c.strides()[0] < 0 || (c.ncols() > 1 && c.strides()[1] != 1) {
-        // The kernels write rows with contiguous columns; nothing in the engine passes another
-        // layout, but a library user may.
+    if c.strides().iter().any(|&s| s < 0) {
+        // The kernels write any non-negative strides; nothing in the engine passes a reversed
+        // axis, but a library user may.
         let mut tmp = Array2::<F>::zeros(c.dim());
         block_product(a, b, tmp.view_mut());
         c.assign(&tmp);
@@ -74,6 +86,7 @@ fn block_product<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayViewM
     let out = Out {
         ptr: c.as_mut_ptr() as *mut f32,
         rs: c.strides()[0] as usize,
+        cs: c.strides()[1] as usize,
     };
     // SAFETY: the views describe valid (M, K), (K, N) and (M, N) matrices with these strides, `c`
     // is a distinct mutable view with contiguous columns, and `active()` is a level this CPU has.
@@ -154,7 +167,7 @@ mod tests {
 
     /// The definition of the arithmetic, checked exactly: every element equals the chain
     /// `c = fma(a[i, k], b[k, j], c)` over `k` in order, at every SIMD level this CPU has, for
-    /// each layout of the training step, ragged tile edges, one row, and depths beyond a block.
+    /// each layout of the training step, ragged tile edges, a narrow last panel, one row, and depths beyond a block.
     #[test]
     fn every_level_computes_the_in_order_fma_chain() {
         use crate::engine::kernels::gemm::{Out, Strided, KC};
@@ -172,42 +185,46 @@ mod tests {
         });
         let dy =
             Array2::from_shape_fn((13, 77), |(i, j)| ((i * 5 + j * 3) % 13) as f32 / 6.0 - 1.0);
-        let cases: [(ArrayView2<f32>, ArrayView2<f32>); 4] = [
+        let cases: [(ArrayView2<f32>, ArrayView2<f32>); 6] = [
             (x.view(), w.view()),
+            // 40 columns: a last panel of 8, the narrow tile at every level
+            (x.view(), w.slice(s![.., ..40])),
             (x.t(), dy.view()),
             (dy.view(), w.t()),
             (x.slice(s![..1, ..]), w.view()),
+            // dxᵀ = W·dyᵀ: `A` in place with a partial last panel, `B` packed
+            (w.view(), dy.t()),
         ];
         for (a, b) in cases {
             let want = chain(a, b);
             for level in Level::all_supported() {
-                let mut c = Array2::from_elem((a.nrows(), b.ncols()), f32::NAN);
-                let view = |v: ArrayView2<f32>| Strided {
-                    ptr: v.as_ptr(),
-                    rs: v.strides()[0],
-                    cs: v.strides()[1],
-                };
-                let out = Out {
-                    ptr: c.as_mut_ptr(),
-                    rs: c.ncols(),
-                };
-                // SAFETY: valid views of these shapes; `level` is supported here.
-                unsafe {
-                    gemm_at(
-                        level,
-                        a.nrows(),
-                        a.ncols(),
-                        b.ncols(),
-                        view(a),
-                        view(b),
-                        out,
-                    )
-                };
-                let same = c
-                    .iter()
-                    .zip(want.iter())
-                    .all(|(x, y)| x.to_bits() == y.to_bits());
-                assert!(same, "{level:?}, {:?} x {:?}", a.dim(), b.dim());
+                // Row-major output, and the transposed output of `dxᵀ` (column stride ≠ 1).
+                for transposed in [false, true] {
+                    let (rows, cols) = (a.nrows(), b.ncols());
+                    let mut buf = vec![f32::NAN; rows * cols];
+                    let out = Out {
+                        ptr: buf.as_mut_ptr(),
+                        rs: if transposed { 1 } else { cols },
+                        cs: if transposed { rows } else { 1 },
+                    };
+                    let view = |v: ArrayView2<f32>| Strided {
+                        ptr: v.as_ptr(),
+                        rs: v.strides()[0],
+                        cs: v.strides()[1],
+                    };
+                    // SAFETY: valid views of these shapes; `level` is supported here.
+                    unsafe { gemm_at(level, rows, a.ncols(), cols, view(a), view(b), out) };
+                    let got = |i: usize, j: usize| buf[i * out.rs + j * out.cs];
+                    let same = want
+                        .indexed_iter()
+                        .all(|((i, j), w)| got(i, j).to_bits() == w.to_bits());
+                    assert!(
+                        same,
+                        "{level:?}, {:?} x {:?}, {transposed}",
+                        a.dim(),
+                        b.dim()
+                    );
+                }
             }
         }
     }
@@ -234,6 +251,23 @@ mod tests {
         assert_eq!(one_t, run(2, bt.t()));
         assert_eq!(one_t, run(3, bt.t()));
         assert_eq!(one, one_t);
+        // Few columns and many rows (`dxᵀ = W·dyᵀ`): the rows are split, into a transposed view.
+        let tall = b.t().as_standard_layout().to_owned();
+        let run_tall = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut ct = Array2::zeros((33, 517));
+            pool.install(|| matmul_into(tall.view(), a.t(), ct.view_mut().reversed_axes()));
+            ct
+        };
+        let tall_one = run_tall(1);
+        assert_eq!(tall_one, run_tall(2));
+        assert_eq!(tall_one, run_tall(3));
+        // `a·b` computed as `(bᵀ·aᵀ)ᵀ`: each element the same chain over `k` in the same order
+        // (a fused multiply-add's product is exact, so the operands' order does not matter).
+        assert_eq!(tall_one, one);
         // A strided output block (a column slice) is written in place, the rest left alone.
         let mut wide = Array2::from_elem((33, 600), 7.0f32);
         matmul_into(a.view(), b.view(), wide.slice_mut(s![.., 40..557]));

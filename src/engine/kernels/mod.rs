@@ -4,6 +4,7 @@
 //! nothing above it.
 
 pub mod gemm;
+pub mod lanes;
 pub mod matmul;
 pub mod peak;
 pub mod simd;

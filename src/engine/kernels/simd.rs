@@ -11,6 +11,9 @@
 //! forces one, and forcing one this CPU lacks is an error ([`check_env`]), never a crash.
 
 use super::gemm::{gemm, Out, Strided};
+use super::lanes::Portable;
+#[cfg(target_arch = "x86_64")]
+use super::lanes::{Avx2, Avx512};
 use crate::error::Error;
 use std::sync::OnceLock;
 
@@ -117,16 +120,18 @@ pub unsafe fn gemm_at(level: Level, m: usize, k: usize, n: usize, a: Strided, b:
     }
 }
 
-// The register tiles per level: MR rows × NR columns, MR·NR/lanes accumulators (AVX-512: 12 of
-// 16 lanes; AVX2: 12 of 8 lanes; NEON: 24 of 4 lanes), and one row for a single sample.
+// The register tiles per level, `gemm::<lanes, MR rows, NV registers per row, NH for a narrow
+// last panel>`: MR·NV accumulators. AVX-512: 8 × 32 columns, 16 of its 32 registers (a batch of
+// 32 is four whole row panels); AVX2: 6 × 16, 12 of its 16; NEON: 6 × 16, 24 of its 32. One
+// row for a single sample.
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 unsafe fn gemm_avx512(m: usize, k: usize, n: usize, a: Strided, b: Strided, c: Out) {
     if m == 1 {
-        gemm::<1, 32>(m, k, n, a, b, c)
+        gemm::<Avx512, 1, 2, 1>(m, k, n, a, b, c)
     } else {
-        gemm::<6, 32>(m, k, n, a, b, c)
+        gemm::<Avx512, 8, 2, 1>(m, k, n, a, b, c)
     }
 }
 
@@ -134,17 +139,17 @@ unsafe fn gemm_avx512(m: usize, k: usize, n: usize, a: Strided, b: Strided, c: O
 #[target_feature(enable = "avx2,fma")]
 unsafe fn gemm_avx2(m: usize, k: usize, n: usize, a: Strided, b: Strided, c: Out) {
     if m == 1 {
-        gemm::<1, 16>(m, k, n, a, b, c)
+        gemm::<Avx2, 1, 2, 1>(m, k, n, a, b, c)
     } else {
-        gemm::<6, 16>(m, k, n, a, b, c)
+        gemm::<Avx2, 6, 2, 1>(m, k, n, a, b, c)
     }
 }
 
 /// The baseline build: NEON on aarch64, plain scalar code elsewhere.
 unsafe fn gemm_baseline(m: usize, k: usize, n: usize, a: Strided, b: Strided, c: Out) {
     if m == 1 {
-        gemm::<1, 16>(m, k, n, a, b, c)
+        gemm::<Portable, 1, 4, 2>(m, k, n, a, b, c)
     } else {
-        gemm::<6, 16>(m, k, n, a, b, c)
+        gemm::<Portable, 6, 4, 2>(m, k, n, a, b, c)
     }
 }
