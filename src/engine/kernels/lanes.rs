@@ -16,6 +16,7 @@
 /// # Safety
 /// Every method reads or writes `WIDTH` floats at the pointer it is given (unaligned is fine),
 /// and runs only where the CPU has the type's features.
+#[allow(clippy::missing_safety_doc)] // the trait's `# Safety` covers every method
 pub trait Lanes: Copy {
     /// Lanes per register.
     const WIDTH: usize;
