@@ -60,8 +60,9 @@ def network(sizes: list[int]) -> torch.nn.Sequential:
     return torch.nn.Sequential(*layers)
 
 
-def epoch_seconds(model, x, y, batch: int, generator) -> float:
-    """Seconds of one epoch of Adam steps (after a short warm-up that is not timed)."""
+def epoch_seconds(model, x, y, batch: int, generator, repeat: int) -> float:
+    """Seconds of the fastest of `repeat` epochs of Adam steps (after a short warm-up that is
+    not timed)."""
     adam = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7, fused=True)
     loss_fn = torch.nn.CrossEntropyLoss()
 
@@ -72,11 +73,14 @@ def epoch_seconds(model, x, y, batch: int, generator) -> float:
 
     for start in range(0, 20 * batch, batch):
         step(torch.arange(start, start + batch))
-    order = torch.randperm(len(x), generator=generator)
-    begin = time.perf_counter()
-    for start in range(0, len(x), batch):
-        step(order[start : start + batch])
-    return time.perf_counter() - begin
+    fastest = float("inf")
+    for _ in range(repeat):
+        order = torch.randperm(len(x), generator=generator)
+        begin = time.perf_counter()
+        for start in range(0, len(x), batch):
+            step(order[start : start + batch])
+        fastest = min(fastest, time.perf_counter() - begin)
+    return fastest
 
 
 def main() -> None:
@@ -86,6 +90,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=54000)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--networks", default="teacher,student")
+    parser.add_argument("--repeat", type=int, default=1, help="epochs; the fastest is printed")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
@@ -95,7 +100,7 @@ def main() -> None:
     for name in args.networks.split(","):
         torch.manual_seed(1)
         model = network(NETWORKS[name])
-        seconds = epoch_seconds(model, x, y, args.batch, generator)
+        seconds = epoch_seconds(model, x, y, args.batch, generator, args.repeat)
         print(json.dumps({
             "framework": f"pytorch {torch.__version__}",
             "network": name,
@@ -103,6 +108,7 @@ def main() -> None:
             "samples": len(x),
             "batch": args.batch,
             "epoch_seconds": seconds,
+            "fastest_of": args.repeat,
             "optimizer": "Adam(fused=True)",
             "flush_denormal": True,
         }))

@@ -24,9 +24,9 @@ pub fn relu_forward<F: Float>(mut z: ArrayViewMut2<F>) {
 /// # Shapes
 /// `h: (B, O)`, `dh: (B, O)`, overwritten by `dz`.
 pub fn relu_backward<F: Float>(h: ArrayView2<F>, dh: ArrayViewMut2<F>) {
+    // An unconditional store (a select, not a branch around a store) lets the compiler
+    // vectorize the loop; the branchy form was 8 % of a student's step.
     Zip::from(dh).and(h).for_each(|d, &hv| {
-        if hv <= F::zero() {
-            *d = F::zero();
-        }
+        *d = if hv <= F::zero() { F::zero() } else { *d };
     });
 }

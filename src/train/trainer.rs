@@ -1,7 +1,7 @@
 //! The training step and the epoch: the buffers made once per model, then per batch forward,
 //! the objective's loss and fused gradient, backward and Adam.
 
-use crate::data::batch::{gather_batch, pixel_table};
+use crate::data::batch::{gather_batch, pixel_table, prefetch_images};
 use crate::data::Dataset;
 use crate::engine::adam::{Adam, AdamConfig};
 use crate::engine::kernels::stagger::Staggered;
@@ -133,6 +133,9 @@ impl<F: Float> Trainer<F> {
                         interrupted: true,
                     });
                 }
+                // The next batch's images come from memory while this step computes.
+                let next = order.chunks(self.batch_size).nth(b + 1).unwrap_or(&[]);
+                prefetch_images(data, next);
                 let batch_loss = self.step(mlp, data, indices, objective);
                 if !batch_loss.is_finite() {
                     return Err(Divergence {
