@@ -53,5 +53,5 @@ print(f"| network | threads | kd-mlp epoch (s), fastest of {sys.argv[5]} | {fram
 print("|---|---|---|---|---|")
 for name in ("teacher", "student"):
     t = theirs[name]["epoch_seconds"]
-    print(f"| {name} | {sys.argv[4]} | {ours[name]:.2f} | {t:.2f} | {t / ours[name]:.2f}x |")
+    print(f"| {name} | {sys.argv[4]} | {ours[name]:.3f} | {t:.3f} | {t / ours[name]:.2f}x |")
 PY
