@@ -40,6 +40,21 @@ fn parts_on_one_folder_give_the_unsharded_records() {
         let shard = format!("{i}/7");
         let out = reproduce(&data, &shared, &["--only", "students", "--shard", &shard]);
         assert!(out.status.success(), "{}", stderr(&out));
+        // progress: the count planned, each model numbered against it, the last one last
+        let log = stderr(&out);
+        let planned: usize = log
+            .split("this part has ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no plan line in {log}"));
+        let done: Vec<&str> = log.lines().filter(|l| l.starts_with("done rep")).collect();
+        assert_eq!(done.len(), planned, "{log}");
+        if planned > 0 {
+            let last = format!("[{planned}/{planned} models, the last one]");
+            assert!(done[planned - 1].ends_with(&last), "{log}");
+            assert!(done[0].contains(&format!("[1/{planned} models")), "{log}");
+        }
     }
     assert_eq!(
         study_records_without_timings(&shared),
@@ -52,6 +67,7 @@ fn parts_on_one_folder_give_the_unsharded_records() {
     assert!(again.status.success(), "{}", stderr(&again));
     let text = String::from_utf8_lossy(&again.stdout).to_string();
     assert!(text.contains(", 0 trained now"), "{text}");
+    assert!(stderr(&again).contains("this part has 0 models left to train"));
 
     // the whole run on the finished folder trains nothing and writes the report
     let out = reproduce(&data, &shared, &[]);

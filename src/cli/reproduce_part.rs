@@ -8,6 +8,7 @@ use kd_mlp::study::{self, ResultsStore, Study, StudyEvent};
 use kd_mlp::Error;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// Trains the models of `part` into `out` on `threads` workers.
@@ -22,17 +23,32 @@ pub fn run(
     super::common::warn_empty_classes(mnist);
     let trained = AtomicUsize::new(0);
     let started = Instant::now();
-    let on_event = |event: StudyEvent| {
-        if let StudyEvent::ModelDone {
+    let tally = Mutex::new(PartTally::default());
+    let on_event = |event: StudyEvent| match &event {
+        StudyEvent::PartPlanned { models, cost } => {
+            let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
+            (t.models, t.cost) = (*models, *cost);
+            eprintln!("this part has {models} models left to train");
+        }
+        StudyEvent::ModelDone {
             key,
             test_error,
+            cost,
             resumed: false,
-            ..
-        } = &event
-        {
+        } if *cost > 0.0 => {
+            let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
+            t.done += 1;
+            t.cost_done += cost;
             trained.fetch_add(1, Ordering::Relaxed);
-            eprintln!("done {key}: test error {:.2}%", 100.0 * test_error);
+            eprintln!(
+                "done {key}: test error {:.2}% [{}/{} models, {}]",
+                100.0 * test_error,
+                t.done,
+                t.models,
+                t.eta(started.elapsed().as_secs_f64())
+            );
         }
+        _ => {}
     };
     let result = study::run_part(
         study,
@@ -67,4 +83,26 @@ pub fn run(
         out.display()
     );
     Ok(())
+}
+
+/// What a part has trained so far, in models and in the cost units of the ETA
+/// ([`kd_mlp::study::role_cost`]), against what it had left to train when it started.
+#[derive(Default)]
+struct PartTally {
+    models: usize,
+    cost: f64,
+    done: usize,
+    cost_done: f64,
+}
+
+impl PartTally {
+    /// The time left at the rate of the models trained so far in this process.
+    fn eta(&self, elapsed: f64) -> String {
+        let left = (self.cost - self.cost_done).max(0.0);
+        if left == 0.0 {
+            return "the last one".into();
+        }
+        let seconds = (elapsed / self.cost_done * left).round() as u64;
+        format!("about {} min {:02} s left", seconds / 60, seconds % 60)
+    }
 }

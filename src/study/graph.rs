@@ -10,7 +10,7 @@
 
 use super::axes::SmoothingArm;
 use super::models::{model_key, Context, Job, Slot};
-use super::progress::StudyEvent;
+use super::progress::{role_cost, StudyEvent};
 use super::protocol::Study;
 use super::selection::{select, Inclusion, JobShape, Part};
 use super::store::ResultsStore;
@@ -82,6 +82,20 @@ pub fn run_part(
     };
     let (tasks, nodes) = ctx.plan()?;
     let (tasks, nodes, inclusion, units) = restrict(tasks, nodes, part)?;
+    // What is left to train: the selected models (an ensemble trains nothing) not on disk yet.
+    let mut to_train = Vec::new();
+    for (task, &how) in tasks.iter().zip(&inclusion) {
+        if let (Inclusion::Selected, Some(role), Some(key)) = (how, task.role(), ctx.task_key(task))
+        {
+            if role != Role::Ensemble && store.record(&key)?.is_none() {
+                to_train.push(role);
+            }
+        }
+    }
+    on_event(StudyEvent::PartPlanned {
+        models: to_train.len(),
+        cost: to_train.iter().map(|&role| role_cost(role)).sum(),
+    });
     // The records are collected as the jobs finish, so that every job's output (a model, an
     // ensemble, soft targets) can be dropped as soon as its dependents are done.
     let records = std::sync::Mutex::new(Vec::new());

@@ -24,6 +24,9 @@ pub enum StudyEvent {
         cost: f64,
         resumed: bool,
     },
+    /// A part of the study (`reproduce --only`) was planned: `models` of its models are not on
+    /// disk yet and will train, their costs summing to `cost`.
+    PartPlanned { models: usize, cost: f64 },
 }
 
 /// Relative cost of training one model of a role, for the ETA: a teacher epoch is ~12 times a
@@ -82,6 +85,7 @@ impl ProgressState {
                 s.done_cost += cost;
                 s.in_flight.retain(|(k, _)| k != key);
             }
+            StudyEvent::PartPlanned { .. } => {}
         }
         let training = s
             .in_flight
