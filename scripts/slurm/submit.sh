@@ -7,9 +7,11 @@
 #   (c) after all of (b) succeeded, the merge: the report written into OUT_DIR.
 # With --wait, blocks until (c) ends and exits non-zero if any job failed; without, prints the
 # three job IDs. Run the same command again after a failure or a pre-emption: tasks whose
-# models are on disk exit at once, the others resume. docs/SCALING.md explains the design.
+# models are on disk exit at once, the others resume. Or, when only some student tasks were
+# cut (the teachers done), `--students 3,17` submits just those student tasks and the merge.
+# docs/SCALING.md explains the design.
 #
-# Usage: scripts/slurm/submit.sh [--wait] OUT_DIR [reproduce flags...]
+# Usage: scripts/slurm/submit.sh [--wait] [--students LIST] OUT_DIR [reproduce flags...]
 # Environment: KD_MLP (the binary; default target/release/kd-mlp of this checkout),
 #   KD_MLP_CPUS (CPUs per task, default 2), KD_MLP_STUDENT_TASKS (default 40),
 #   and sbatch's own SBATCH_* variables (partition, time limit, account...).
@@ -18,13 +20,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 usage() {
-    echo "usage: $0 [--wait] OUT_DIR [reproduce flags...]" >&2
+    echo "usage: $0 [--wait] [--students LIST] OUT_DIR [reproduce flags...]" >&2
     exit 2
 }
 wait_for_end=false
 if [[ ${1:-} == --wait ]]; then
     wait_for_end=true
     shift
+fi
+only_students=""
+if [[ ${1:-} == --students ]]; then
+    only_students=${2:-}
+    [[ $only_students =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
+        { echo "$0: --students takes task numbers like 3,17, got '$only_students'" >&2; exit 2; }
+    shift 2
 fi
 [[ $# -ge 1 && ${1:-} != -* ]] || usage
 out=$(realpath -m "$1")
@@ -58,17 +67,34 @@ logs="$out/slurm-logs"
 mkdir -p "$logs"
 
 common=(--parsable --cpus-per-task="$cpus" --export=ALL --chdir="$PWD")
-a=$(sbatch "${common[@]}" --job-name=kd-teachers --array="1-$teachers" \
-    --output="$logs/teachers-%A_%a.out" \
-    "$here/task.sh" teachers "$teachers" "$out" "$@")
-b=$(sbatch "${common[@]}" --job-name=kd-students --array="1-$students" \
-    --dependency="afterok:$a" --kill-on-invalid-dep=yes \
-    --output="$logs/students-%A_%a.out" \
-    "$here/task.sh" students "$students" "$out" "$@")
+if [[ -n $only_students ]]; then
+    # Only the named student tasks (of the same KD_MLP_STUDENT_TASKS slices): the teachers are
+    # on disk, and a student task that needs one that is not fails naming it.
+    for t in ${only_students//,/ }; do
+        ((t <= students)) || { echo "$0: task $t of --students is above KD_MLP_STUDENT_TASKS=$students" >&2; exit 2; }
+    done
+    a=""
+    b=$(sbatch "${common[@]}" --job-name=kd-students --array="$only_students" \
+        --output="$logs/students-%A_%a.out" \
+        "$here/task.sh" students "$students" "$out" "$@")
+else
+    a=$(sbatch "${common[@]}" --job-name=kd-teachers --array="1-$teachers" \
+        --output="$logs/teachers-%A_%a.out" \
+        "$here/task.sh" teachers "$teachers" "$out" "$@")
+    b=$(sbatch "${common[@]}" --job-name=kd-students --array="1-$students" \
+        --dependency="afterok:$a" --kill-on-invalid-dep=yes \
+        --output="$logs/students-%A_%a.out" \
+        "$here/task.sh" students "$students" "$out" "$@")
+fi
 merge=(sbatch "${common[@]}" --job-name=kd-report --dependency="afterok:$b" \
     --kill-on-invalid-dep=yes --output="$logs/report-%j.out" "$here/merge.sh" "$out" "$@")
 c=$("${merge[@]}")
-echo "teachers $a ($teachers tasks), students $b ($students tasks), report $c"
+if [[ -n $a ]]; then
+    echo "teachers $a ($teachers tasks), students $b ($students tasks), report $c"
+else
+    echo "students $b (tasks $only_students of $students), report $c"
+fi
+jobs=$(IFS=,; echo "${a:+$a,}$b,$c")
 if ! $wait_for_end; then
     echo "logs in $logs; the report will be in $out"
     exit 0
@@ -76,14 +102,14 @@ fi
 # Wait until no job of the three is queued or running. The report job only runs once every task
 # of both arrays succeeded and is cancelled as soon as one of them failed; without accounting,
 # `scontrol` (which remembers ended jobs for MinJobAge, 300 s by default) tells how each ended.
-while [[ -n $(squeue -h -j "$a,$b,$c" 2>/dev/null) ]]; do
+while [[ -n $(squeue -h -j "$jobs" 2>/dev/null) ]]; do
     sleep 2
 done
 states() {
     scontrol -o show job "$1" 2>/dev/null |
         awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(JobId|ArrayTaskId|JobState)=/) printf "%s ", $i; print "" }'
 }
-all=$(for id in "$a" "$b" "$c"; do states "$id"; done)
+all=$(for id in ${jobs//,/ }; do states "$id"; done)
 failed=$(grep -v 'JobState=COMPLETED' <<<"$all" || true)
 if [[ -n $failed ]] || ! grep -q "JobId=$c .*JobState=COMPLETED" <<<"$all"; then
     echo "$0: the study did not complete; these jobs did not: ${failed:-the report job $c}" >&2
