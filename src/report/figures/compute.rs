@@ -53,6 +53,7 @@ fn draw(rows: &[&ComputeRow]) -> Result<String, crate::Error> {
         (a.min(y), b.max(y))
     });
     let pad = 0.1 * (ymax - ymin).max(0.2);
+    let (xlo, xhi) = (xmin / 1.6, xmax * 1.6);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 620)).into_drawing_area();
@@ -63,7 +64,7 @@ fn draw(rows: &[&ComputeRow]) -> Result<String, crate::Error> {
             .x_label_area_size(48)
             .y_label_area_size(64)
             .build_cartesian_2d(
-                ((xmin / 1.6)..(xmax * 1.6)).log_scale(),
+                (xlo..xhi).log_scale().with_key_points(ticks_125(xlo, xhi)),
                 (ymin - pad)..(ymax + pad),
             )
             .or_plot(NAME)?;
@@ -118,4 +119,28 @@ fn draw(rows: &[&ComputeRow]) -> Result<String, crate::Error> {
         root.present().or_plot(NAME)?;
     }
     Ok(svg)
+}
+
+/// The ticks of a log axis from `lo` to `hi`: 1, 2 and 5 times each power of ten in between.
+/// (plotters' own ticks for a log range drew 1.00 twice, once from each decade, and crowded the
+/// axis with 0.1, 0.2, …, 0.9.)
+fn ticks_125(lo: f64, hi: f64) -> Vec<f64> {
+    let first = lo.log10().floor() as i32;
+    let last = hi.log10().ceil() as i32;
+    (first..=last)
+        .flat_map(|d| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(d)))
+        .filter(|&v| v >= lo && v <= hi)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ticks_125;
+
+    #[test]
+    fn log_ticks_are_one_two_five_each_once() {
+        assert_eq!(ticks_125(0.09, 3.1), vec![0.1, 0.2, 0.5, 1.0, 2.0]);
+        assert_eq!(ticks_125(0.15, 0.45), vec![0.2]);
+        assert!(ticks_125(3.0, 4.0).is_empty());
+    }
 }
