@@ -27,32 +27,23 @@ pub fn gather_batch<F: Float>(
     labels: &mut [usize],
 ) {
     debug_assert_eq!(x.nrows(), indices.len());
-    for (n, ((mut row, &i), label)) in x
-        .rows_mut()
-        .into_iter()
-        .zip(indices)
-        .zip(labels.iter_mut())
-        .enumerate()
-    {
-        if let Some(&next) = indices.get(n + 1) {
-            prefetch(data.image(next));
-        }
+    for ((mut row, &i), label) in x.rows_mut().into_iter().zip(indices).zip(labels.iter_mut()) {
         let image = data.image(i);
         // A contiguous row (every caller's) is filled as a slice, which the compiler unrolls:
         // through ndarray's generic element iterator this copy was a tenth of a student's step.
         match row.as_slice_mut() {
-            Some(row) => {
-                for (v, &pixel) in row.iter_mut().zip(image) {
-                    *v = table[usize::from(pixel)];
-                }
-            }
-            None => {
-                for (v, &pixel) in row.iter_mut().zip(image) {
-                    *v = table[usize::from(pixel)];
-                }
-            }
+            Some(row) => scale_into(row.iter_mut(), image, table),
+            None => scale_into(row.iter_mut(), image, table),
         }
         *label = data.label(i);
+    }
+}
+
+/// `dst[p] = table[image[p]]`: one image's pixels, scaled.
+#[inline(always)]
+fn scale_into<'a, F: Float>(dst: impl Iterator<Item = &'a mut F>, image: &[u8], table: &[F; 256]) {
+    for (v, &pixel) in dst.zip(image) {
+        *v = table[usize::from(pixel)];
     }
 }
 
@@ -68,8 +59,8 @@ pub fn prefetch_images(data: &Dataset, indices: &[usize]) {
 ///
 /// Why: a batch is a random draw from the training set (47 MB for MNIST, more than the last
 /// level cache), so the first lines of every image came from memory while the copy waited:
-/// two thirds of the copy's time was one load. Fetching the next image while the current one
-/// is scaled hides that. x86-64 only; elsewhere the hardware's own prefetcher is all there is.
+/// two thirds of the copy's time was one load. Fetching the next batch's images while the current
+/// step computes (the trainer calls [`prefetch_images`]) hides that. x86-64 only; elsewhere the hardware's own prefetcher is all there is.
 #[inline(always)]
 fn prefetch(bytes: &[u8]) {
     #[cfg(target_arch = "x86_64")]

@@ -19,9 +19,9 @@
 //! **The shape of the loops.** `A` is read in panels of `MR` rows, the kernel broadcasting one
 //! value of each row per step of `k`: in place when its rows are contiguous (`x`, `W`), or
 //! packed once per call otherwise (`k` outer, the `MR` values of one `k` side by side: `xᵀ` of
-//! `dW = xᵀ·dy`), and always for a last partial panel, so nothing past `A` is read. `B` is read in panels
-//! of `NV` registers of lanes ([`Lanes`]): in place when its rows are contiguous (`x·W`,
-//! `xᵀ·dy`), copied into a contiguous panel otherwise (`dy·Wᵀ`) or at a ragged edge. The register
+//! `dW = xᵀ·dy`), and always for a last partial panel, so nothing past `A` is read. `B` is read in
+//! panels of `NV` registers of lanes ([`Lanes`]): in place when its rows are contiguous (`x·W`,
+//! `xᵀ·dy`), copied into a contiguous panel otherwise (`W·dyᵀ`) or at a ragged edge. The register
 //! tile of `MR × NV` registers keeps that many independent accumulators in flight, enough to
 //! cover the FMA latency on two ports; depth blocks of [`KC`] keep the `B` panel in L1 while
 //! every row panel of `A` passes.
@@ -29,7 +29,7 @@
 use super::lanes::Lanes;
 use std::cell::Cell;
 
-/// Depth of a block: a `KC × 32` panel of `B` is 32 KiB, a `KC × 6` panel of `A` 6 KiB.
+/// Depth of a block: a `KC × 32` panel of `B` is 32 KiB, a `KC × 8` panel of `A` 8 KiB.
 pub const KC: usize = 256;
 
 /// A read-only strided matrix: element `(r, c)` at `ptr + r·rs + c·cs` (in elements).
@@ -231,10 +231,9 @@ unsafe fn pack_b(
 /// `dst[kk·w + r] = src(r, kk)` for `r < rows`, `kk < depth`, and zeros for the rows from
 /// `rows` to `w`: `w` rows of `src` side by side, one group of `w` per step of the depth.
 ///
-/// Each row is read along its own stride, contiguously for row-major `x`, `dy` and the
-/// transposed `Wᵀ` of `dx = dy·Wᵀ` (copying is exact, so the loop order changes no bit). (An
-/// element-by-element gather with a bounds test per element cost a fifth of a teacher's
-/// training step.)
+/// Each row is read along its own stride, contiguously for a row-major source (copying is
+/// exact, so the loop order changes no bit). (An element-by-element gather with a bounds test
+/// per element cost a fifth of a teacher's training step.)
 #[inline(always)]
 unsafe fn interleave(rows: usize, w: usize, depth: usize, src: Strided, dst: *mut f32) {
     for r in 0..w {

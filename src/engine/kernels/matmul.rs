@@ -19,9 +19,14 @@ use rayon::prelude::*;
 /// costs more in task overhead than it saves.
 const PARALLEL_MIN_MACS: usize = 1 << 18;
 
-/// Column blocks are multiples of this width, so each block is whole register tiles (32 columns
-/// at AVX-512, two tiles of 16 elsewhere).
-const COLUMN_ALIGN: usize = 32;
+/// Thread blocks are multiples of this many columns (or rows), so each block is whole register
+/// tiles (32 columns at AVX-512, two tiles of 16 elsewhere; four row panels of 8).
+const BLOCK_ALIGN: usize = 32;
+
+/// The length of each thread's block when `len` columns or rows are shared by `threads`.
+fn block_len(len: usize, threads: usize) -> usize {
+    len.div_ceil(threads).div_ceil(BLOCK_ALIGN) * BLOCK_ALIGN
+}
 
 /// `c = a·b` (overwrites `c`, which may have any non-negative strides: a transposed view of a
 /// row-major buffer is written in place).
@@ -41,17 +46,17 @@ pub fn matmul_into<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayVie
     let threads = rayon::current_num_threads();
     if threads <= 1 || m * k * n < PARALLEL_MIN_MACS {
         block_product(a, b, c);
-    } else if n >= 2 * COLUMN_ALIGN {
-        let width = n.div_ceil(threads).div_ceil(COLUMN_ALIGN) * COLUMN_ALIGN;
+    } else if n >= 2 * BLOCK_ALIGN {
+        let width = block_len(n, threads);
         c.axis_chunks_iter_mut(Axis(1), width)
             .into_par_iter()
             .zip(b.axis_chunks_iter(Axis(1), width).into_par_iter())
             .for_each(|(c_block, b_block)| block_product(a, b_block, c_block));
-    } else if m >= 2 * COLUMN_ALIGN {
+    } else if m >= 2 * BLOCK_ALIGN {
         // A product with few columns and many rows (`dxᵀ = W·dyᵀ`, 32 columns): the rows of
         // `C` and `A` are split instead. Each element is still one task's chain, so again no
         // byte depends on the thread count.
-        let height = m.div_ceil(threads).div_ceil(COLUMN_ALIGN) * COLUMN_ALIGN;
+        let height = block_len(m, threads);
         c.axis_chunks_iter_mut(Axis(0), height)
             .into_par_iter()
             .zip(a.axis_chunks_iter(Axis(0), height).into_par_iter())
@@ -89,7 +94,8 @@ fn block_product<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayViewM
         cs: c.strides()[1] as usize,
     };
     // SAFETY: the views describe valid (M, K), (K, N) and (M, N) matrices with these strides, `c`
-    // is a distinct mutable view with contiguous columns, and `active()` is a level this CPU has.
+    // is a distinct mutable view with non-negative strides, and `active()` is a level this CPU
+    // has.
     unsafe {
         gemm_at(
             active(),
@@ -167,7 +173,8 @@ mod tests {
 
     /// The definition of the arithmetic, checked exactly: every element equals the chain
     /// `c = fma(a[i, k], b[k, j], c)` over `k` in order, at every SIMD level this CPU has, for
-    /// each layout of the training step, ragged tile edges, a narrow last panel, one row, and depths beyond a block.
+    /// each layout of the training step, ragged tile edges, a narrow last panel, one row, and
+    /// depths beyond a block.
     #[test]
     fn every_level_computes_the_in_order_fma_chain() {
         use crate::engine::kernels::gemm::{Out, Strided, KC};
