@@ -7,7 +7,7 @@ mod common;
 
 use common::{mnist, STUDENT, TEACHER};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kd_mlp::data::batch::{gather_batch, pixel_table};
+use kd_mlp::data::batch::gather_batch;
 use kd_mlp::engine::kernels::threads::build_pool;
 use kd_mlp::engine::mlp::Mlp;
 use kd_mlp::report::speed::Predictor;
@@ -25,7 +25,6 @@ fn inference(c: &mut Criterion) {
     gather_batch(
         &data.test,
         &indices,
-        &pixel_table::<f32>(),
         x.view_mut(),
         &mut labels,
     );

@@ -31,7 +31,7 @@
 
 use super::problem::{finite_differences, hidden_preactivations, loss_and_gradient};
 use super::AuditedLoss;
-use crate::data::batch::{gather_batch, pixel_table};
+use crate::data::batch::gather_batch;
 use crate::data::Dataset;
 use crate::engine::loss::Distillation;
 use crate::engine::mlp::Mlp;
@@ -99,7 +99,6 @@ pub fn model_gradients(
     gather_batch(
         data,
         &indices,
-        &pixel_table::<f32>(),
         inputs.view_mut(),
         &mut labels,
     );

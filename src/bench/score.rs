@@ -1,7 +1,7 @@
 //! The measurements of the machine score: epochs, inference, the FMA peak, and the report.
 
 use super::machine::{cores, cpu_model, peak_rss_mib, EnergyMeter};
-use crate::data::batch::{gather_batch, pixel_table};
+use crate::data::batch::gather_batch;
 use crate::data::Mnist;
 use crate::engine::adam::AdamConfig;
 use crate::engine::kernels::peak;
@@ -240,7 +240,6 @@ fn inference_micros(
         gather_batch(
             &mnist.test,
             &indices,
-            &pixel_table::<f32>(),
             x.view_mut(),
             &mut labels,
         );

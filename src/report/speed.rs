@@ -13,7 +13,7 @@
 //! whatever rayon pool is current (the GEMM of [`crate::engine::kernels::matmul`] spreads over it), so install the
 //! pool the deployment would have before calling [`measure`].
 
-use crate::data::batch::{gather_batch, pixel_table};
+use crate::data::batch::gather_batch;
 use crate::data::Dataset;
 use crate::engine::loss::softmax_row;
 use crate::engine::mlp::{Mlp, Workspace};
@@ -90,7 +90,6 @@ fn sample_inputs(width: usize, data: &Dataset) -> Array2<f32> {
         gather_batch(
             data,
             &indices,
-            &pixel_table::<f32>(),
             x.view_mut(),
             &mut labels,
         );

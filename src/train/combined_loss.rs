@@ -3,7 +3,7 @@
 //! stopping can watch it (`--distill-monitor combined`).
 
 use super::trainer::Objective;
-use crate::data::batch::{gather_batch, pixel_table};
+use crate::data::batch::gather_batch;
 use crate::data::Dataset;
 use crate::engine::loss::{distillation_loss, label_smoothing_loss, softmax_cross_entropy};
 use crate::engine::mlp::{Mlp, Workspace};
@@ -30,7 +30,6 @@ pub fn objective_loss<F: Float>(
 ) -> f64 {
     let samples = range.len();
     let indices: Vec<usize> = range.collect();
-    let table = pixel_table::<F>();
     let sums: Vec<f64> = indices
         .par_chunks(CHUNK_ROWS)
         .map(|chunk| {
@@ -38,7 +37,7 @@ pub fn objective_loss<F: Float>(
             let mut ws = Workspace::new(mlp.sizes(), rows);
             let mut x = Array2::zeros((rows, data.pixels()));
             let mut labels = vec![0; rows];
-            gather_batch(data, chunk, &table, x.view_mut(), &mut labels);
+            gather_batch(data, chunk, x.view_mut(), &mut labels);
             mlp.forward(x.view(), &mut ws);
             match objective {
                 Objective::HardLabels => {

@@ -1,6 +1,6 @@
 //! Evaluation: loss, error, predictions and the confusion matrix over a range of a data set.
 
-use crate::data::batch::{gather_batch, pixel_table};
+use crate::data::batch::gather_batch;
 use crate::data::Dataset;
 use crate::engine::loss::softmax_cross_entropy;
 use crate::engine::mlp::{Mlp, Workspace};
@@ -42,7 +42,6 @@ fn run_chunks<F: Float>(
     range: Range<usize>,
 ) -> Vec<(f64, Array2<F>)> {
     let indices: Vec<usize> = range.collect();
-    let table = pixel_table::<F>();
     indices
         .par_chunks(CHUNK_ROWS)
         .map(|chunk| {
@@ -50,7 +49,7 @@ fn run_chunks<F: Float>(
             let mut ws = Workspace::new(mlp.sizes(), rows);
             let mut x = Array2::zeros((rows, data.pixels()));
             let mut labels = vec![0; rows];
-            gather_batch(data, chunk, &table, x.view_mut(), &mut labels);
+            gather_batch(data, chunk, x.view_mut(), &mut labels);
             mlp.forward(x.view(), &mut ws);
             let (logits, probs, _) = ws.loss_buffers(rows);
             let loss_sum = softmax_cross_entropy(logits, &labels, probs);

@@ -1,7 +1,7 @@
 //! The training step and the epoch: the buffers made once per model, then per batch forward,
 //! the objective's loss and fused gradient, backward and Adam.
 
-use crate::data::batch::{gather_batch, pixel_table, prefetch_images};
+use crate::data::batch::{gather_batch, prefetch_images};
 use crate::data::Dataset;
 use crate::engine::adam::{Adam, AdamConfig};
 use crate::engine::kernels::stagger::Staggered;
@@ -35,7 +35,6 @@ pub enum Objective<'a> {
 /// the batch, the forward/backward workspace, the gradient and Adam's moments.
 pub struct Trainer<F> {
     pub(super) batch_size: usize,
-    table: [F; 256],
     x: Array2<F>,
     labels: Vec<usize>,
     /// The batch's soft targets (distillation only).
@@ -52,7 +51,6 @@ impl<F: Float> Trainer<F> {
         let batch_size = batch_size.max(1);
         Self {
             batch_size,
-            table: pixel_table::<F>(),
             x: Array2::zeros((batch_size, mlp.inputs())),
             labels: vec![0; batch_size],
             q: Array2::zeros((batch_size, mlp.classes())),
@@ -75,7 +73,7 @@ impl<F: Float> Trainer<F> {
         let rows = indices.len();
         let labels = &mut self.labels[..rows];
         let mut x = self.x.slice_mut(s![..rows, ..]);
-        gather_batch(data, indices, &self.table, x.view_mut(), labels);
+        gather_batch(data, indices, x.view_mut(), labels);
         let x = x.view();
         mlp.forward(x, &mut self.ws);
         let loss_sum = match objective {
