@@ -242,17 +242,16 @@ unsafe fn pack_b(
 /// `dst[kk·w + r] = src(r, kk)` for `r < rows`, `kk < depth`, and zeros for the rows from
 /// `rows` to `w`: `w` rows of `src` side by side, one group of `w` per step of the depth.
 ///
-/// Each row is read along its own stride, contiguously for a row-major source (copying is
-/// exact, so the loop order changes no bit). (An element-by-element gather with a bounds test
-/// per element cost a fifth of a teacher's training step.) The zeros are written group by
-/// group, contiguously: written row by row, at a stride of `w`, the compiler made them AVX-512
-/// scatters, slow on AMD's Zen.
+/// Written step by step of the depth, so every store is contiguous (copying is exact, so the
+/// loop order changes no bit). (An element-by-element gather with a bounds test per element
+/// cost a fifth of a teacher's training step; written row by row, at a stride of `w`, the
+/// copy and the zeros were compiled to AVX-512 scatters, slow on AMD's Zen.)
 #[inline(always)]
 unsafe fn interleave(rows: usize, w: usize, depth: usize, src: Strided, dst: *mut f32) {
-    for r in 0..rows {
-        let row = src.ptr.offset(r as isize * src.rs);
-        for kk in 0..depth {
-            *dst.add(kk * w + r) = *row.offset(kk as isize * src.cs);
+    for kk in 0..depth {
+        let column = src.ptr.offset(kk as isize * src.cs);
+        for r in 0..rows {
+            *dst.add(kk * w + r) = *column.offset(r as isize * src.rs);
         }
     }
     if rows < w {
