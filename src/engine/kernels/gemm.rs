@@ -150,7 +150,7 @@ unsafe fn column_panel<V: Lanes, const MR: usize, const NV: usize>(
         let (bp, b_rs) = if b.cs == 1 && nr == width {
             (b.ptr.offset(pc as isize * b.rs + jc as isize), b.rs)
         } else {
-            pack_b(kc, nr, width, pc, jc, b, b_buf);
+            pack_b::<V>(kc, nr, width, pc, jc, b, b_buf);
             (b_buf.as_ptr(), width as isize)
         };
         for p in 0..m.div_ceil(MR) {
@@ -210,7 +210,7 @@ unsafe fn pack_a<const MR: usize>(m: usize, k: usize, first: usize, a: Strided, 
 /// Rows `pc .. pc + kc`, columns `jc .. jc + nr` of `B` into a contiguous `kc × width` panel,
 /// zero past column `nr`.
 #[inline(always)]
-unsafe fn pack_b(
+unsafe fn pack_b<V: Lanes>(
     kc: usize,
     nr: usize,
     width: usize,
@@ -221,12 +221,23 @@ unsafe fn pack_b(
 ) {
     let origin = b.ptr.offset(pc as isize * b.rs + jc as isize * b.cs);
     if b.cs == 1 {
-        // Row-major `B` (a ragged last panel of `W`): row by row, contiguous on both sides.
+        // Row-major `B` (a ragged last panel of `W`): row by row, a register at a time, the
+        // last one partial. (As a copy of `nr` floats and a fill of the rest this was two calls
+        // to the C library per row, 3 % of a student's step; as scalar loops the compiler made
+        // AVX-512 scatters of it.)
         for kk in 0..kc {
             let src = origin.offset(kk as isize * b.rs);
             let dst = buf.as_mut_ptr().add(kk * width);
-            std::ptr::copy_nonoverlapping(src, dst, nr);
-            std::ptr::write_bytes(dst.add(nr), 0, width - nr);
+            for j in (0..width).step_by(V::WIDTH) {
+                let v = if j + V::WIDTH <= nr {
+                    V::load(src.add(j))
+                } else if j < nr {
+                    V::load_first(src.add(j), nr - j)
+                } else {
+                    V::zero()
+                };
+                v.store(dst.add(j));
+            }
         }
     } else {
         // Column j of the panel is row j of the transposed view, so `interleave` packs it.
@@ -242,21 +253,20 @@ unsafe fn pack_b(
 /// `dst[kk·w + r] = src(r, kk)` for `r < rows`, `kk < depth`, and zeros for the rows from
 /// `rows` to `w`: `w` rows of `src` side by side, one group of `w` per step of the depth.
 ///
-/// Written step by step of the depth, so every store is contiguous (copying is exact, so the
-/// loop order changes no bit). (An element-by-element gather with a bounds test per element
-/// cost a fifth of a teacher's training step; written row by row, at a stride of `w`, the
-/// copy and the zeros were compiled to AVX-512 scatters, slow on AMD's Zen.)
+/// The zeros first, in one fill of the whole panel, then the values step by step of the
+/// depth, so every store is contiguous (copying is exact, so the loop order changes no bit).
+/// (An element-by-element gather with a bounds test per element cost a fifth of a teacher's
+/// training step; written row by row, at a stride of `w`, the copy and the zeros were compiled
+/// to AVX-512 scatters, slow on AMD's Zen.)
 #[inline(always)]
 unsafe fn interleave(rows: usize, w: usize, depth: usize, src: Strided, dst: *mut f32) {
+    if rows < w {
+        std::ptr::write_bytes(dst, 0, depth * w);
+    }
     for kk in 0..depth {
         let column = src.ptr.offset(kk as isize * src.cs);
         for r in 0..rows {
             *dst.add(kk * w + r) = *column.offset(r as isize * src.rs);
-        }
-    }
-    if rows < w {
-        for kk in 0..depth {
-            std::ptr::write_bytes(dst.add(kk * w + rows), 0, w - rows);
         }
     }
 }

@@ -1,5 +1,5 @@
-//! One SIMD register of f32 lanes, as the GEMM's register tile sees it: load, broadcast, fused
-//! multiply-add, store. Nothing else, so every level does the same arithmetic.
+//! One SIMD register of f32 lanes, as the GEMM's register tile sees it: load (whole or the first
+//! lanes), broadcast, fused multiply-add, store. Nothing else, so every level does the same arithmetic.
 //!
 //! Why a type per level and not only `[f32; W]` arrays with `f32::mul_add`: with arrays the
 //! compiler's vectorizer decides how the tile maps onto registers, and it does not always see
@@ -26,6 +26,9 @@ pub trait Lanes: Copy {
     unsafe fn splat(p: *const f32) -> Self;
     /// `WIDTH` floats from `p`.
     unsafe fn load(p: *const f32) -> Self;
+    /// The first `n` floats from `p` (`0 < n < WIDTH`), zeros in the other lanes; nothing past
+    /// `p + n` is read.
+    unsafe fn load_first(p: *const f32, n: usize) -> Self;
     /// `WIDTH` floats to `p`.
     unsafe fn store(self, p: *mut f32);
     /// `self + a·b` per lane, rounded once (a fused multiply-add).
@@ -49,6 +52,10 @@ impl Lanes for Portable {
     #[inline(always)]
     unsafe fn load(p: *const f32) -> Self {
         Portable(std::ptr::read_unaligned(p.cast()))
+    }
+    #[inline(always)]
+    unsafe fn load_first(p: *const f32, n: usize) -> Self {
+        Portable(std::array::from_fn(|i| if i < n { *p.add(i) } else { 0.0 }))
     }
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
@@ -87,6 +94,11 @@ mod x86 {
             Avx512(_mm512_loadu_ps(p))
         }
         #[inline(always)]
+        unsafe fn load_first(p: *const f32, n: usize) -> Self {
+            // A masked load: the lanes past `n` are neither read nor able to fault.
+            Avx512(_mm512_maskz_loadu_ps(((1u32 << n) - 1) as u16, p))
+        }
+        #[inline(always)]
         unsafe fn store(self, p: *mut f32) {
             _mm512_storeu_ps(p, self.0)
         }
@@ -113,6 +125,14 @@ mod x86 {
         #[inline(always)]
         unsafe fn load(p: *const f32) -> Self {
             Avx2(_mm256_loadu_ps(p))
+        }
+        #[inline(always)]
+        unsafe fn load_first(p: *const f32, n: usize) -> Self {
+            // A masked load (lane i kept where i < n): the other lanes are neither read nor
+            // able to fault.
+            let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lanes);
+            Avx2(_mm256_maskload_ps(p, mask))
         }
         #[inline(always)]
         unsafe fn store(self, p: *mut f32) {
