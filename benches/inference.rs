@@ -22,12 +22,7 @@ fn inference(c: &mut Criterion) {
     let mut x = Array2::<f32>::zeros((n, data.test.pixels()));
     let mut labels = vec![0; n];
     let indices: Vec<usize> = (0..n).collect();
-    gather_batch(
-        &data.test,
-        &indices,
-        x.view_mut(),
-        &mut labels,
-    );
+    gather_batch(&data.test, &indices, x.view_mut(), &mut labels);
     let models: Vec<(&str, Vec<Mlp<f32>>)> = vec![
         ("teacher", vec![Mlp::glorot(&TEACHER, 1).expect("sizes")]),
         ("student", vec![Mlp::glorot(&STUDENT, 1).expect("sizes")]),

@@ -96,12 +96,7 @@ pub fn model_gradients(
     let indices: Vec<usize> = samples.clone().collect();
     let mut inputs = Array2::zeros((rows, data.pixels()));
     let mut labels = vec![0; rows];
-    gather_batch(
-        data,
-        &indices,
-        inputs.view_mut(),
-        &mut labels,
-    );
+    gather_batch(data, &indices, inputs.view_mut(), &mut labels);
     let (loss, soft_targets) = match teacher {
         None => (AuditedLoss::Hard, Array2::zeros((rows, model.classes()))),
         Some((t, d)) => {

@@ -237,12 +237,7 @@ fn inference_micros(
     let mut x = Array2::<f32>::zeros((rows, model.inputs()));
     if !mnist.test.is_empty() && mnist.test.pixels() == model.inputs() {
         let mut labels = vec![0; rows];
-        gather_batch(
-            &mnist.test,
-            &indices,
-            x.view_mut(),
-            &mut labels,
-        );
+        gather_batch(&mnist.test, &indices, x.view_mut(), &mut labels);
     }
     let members = std::slice::from_ref(model);
     let mut predictor = Predictor::new(members, rows);

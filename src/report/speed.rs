@@ -87,12 +87,7 @@ fn sample_inputs(width: usize, data: &Dataset) -> Array2<f32> {
     if !data.is_empty() && data.pixels() == width {
         let indices: Vec<usize> = (0..BIG_BATCH).map(|i| i % data.len()).collect();
         let mut labels = vec![0usize; BIG_BATCH];
-        gather_batch(
-            data,
-            &indices,
-            x.view_mut(),
-            &mut labels,
-        );
+        gather_batch(data, &indices, x.view_mut(), &mut labels);
     }
     x
 }
