@@ -79,6 +79,49 @@ pub unsafe fn gemm<V: Lanes, const MR: usize, const NV: usize, const NH: usize>(
     b: Strided,
     c: Out,
 ) {
+    // A last panel that would leave most of its register's lanes empty (`dW = xᵀ·dY` of a
+    // layer of 100 outputs: 4 columns in a panel of 16) is computed transposed instead, as
+    // `Cᵀ = Bᵀ·Aᵀ`, when `Aᵀ` has contiguous rows (`x` itself): its few columns become a row
+    // panel and the many rows of `C` the lanes. Each element is the same chain, since
+    // `fma(b, a, c) = fma(a, b, c)` exactly.
+    let width = NV * V::WIDTH;
+    let rest = n % width;
+    if !(rest > 0 && 2 * rest <= V::WIDTH && n > width && a.rs == 1 && m >= 4 * MR) {
+        return panels::<V, MR, NV, NH>(m, k, n, a, b, c);
+    }
+    let n_main = n - rest;
+    panels::<V, MR, NV, NH>(m, k, n_main, a, b, c);
+    let b_rest_t = Strided {
+        ptr: b.ptr.offset(n_main as isize * b.cs),
+        rs: b.cs,
+        cs: b.rs,
+    };
+    let a_t = Strided {
+        ptr: a.ptr,
+        rs: a.cs,
+        cs: a.rs,
+    };
+    let c_rest_t = Out {
+        ptr: c.ptr.add(n_main * c.cs),
+        rs: c.cs,
+        cs: c.rs,
+    };
+    panels::<V, MR, NV, NH>(rest, k, m, b_rest_t, a_t, c_rest_t);
+}
+
+/// [`gemm`] over whole column panels, the last one possibly narrow.
+///
+/// # Safety
+/// As [`gemm`].
+#[inline(always)]
+unsafe fn panels<V: Lanes, const MR: usize, const NV: usize, const NH: usize>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: Strided,
+    b: Strided,
+    c: Out,
+) {
     debug_assert!(NH < NV && NV * V::WIDTH <= MAX_TILE_WIDTH);
     if m == 0 || n == 0 {
         return;
@@ -309,16 +352,32 @@ unsafe fn load_tile<V: Lanes, const MR: usize, const NV: usize>(
     mr: usize,
     nr: usize,
 ) {
+    if c.cs != 1 {
+        // A transposed output (`dx` of `dxᵀ = W·dyᵀ`): column by column, where its `mr`
+        // elements are adjacent, through a buffer of the whole tile.
+        let mut buf = [[0.0f32; MAX_TILE_WIDTH]; MR];
+        for j in 0..nr {
+            for (r, row) in buf.iter_mut().enumerate().take(mr) {
+                row[j] = *tile.add(r * c.rs + j * c.cs);
+            }
+        }
+        for (row, src) in acc.iter_mut().zip(&buf) {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = V::load(src.as_ptr().add(j * V::WIDTH));
+            }
+        }
+        return;
+    }
     for (r, row) in acc.iter_mut().enumerate().take(mr) {
         let src = tile.add(r * c.rs);
-        if nr == NV * V::WIDTH && c.cs == 1 {
+        if nr == NV * V::WIDTH {
             for (j, v) in row.iter_mut().enumerate() {
                 *v = V::load(src.add(j * V::WIDTH));
             }
         } else {
             let mut edge = [0.0f32; MAX_TILE_WIDTH];
             for (j, e) in edge.iter_mut().enumerate().take(nr) {
-                *e = *src.add(j * c.cs);
+                *e = *src.add(j);
             }
             for (j, v) in row.iter_mut().enumerate() {
                 *v = V::load(edge.as_ptr().add(j * V::WIDTH));
@@ -337,10 +396,26 @@ unsafe fn store_tile<V: Lanes, const MR: usize, const NV: usize>(
     nr: usize,
 ) {
     // A whole row of contiguous columns is vector stores straight from the registers; a ragged
-    // edge or a strided output goes through a small buffer.
+    // edge goes through a small buffer. A transposed output (`dx` of `dxᵀ = W·dyᵀ`, or the
+    // transposed last panel of `dW`) is written column by column, where its `mr` elements are
+    // adjacent: row by row, each element went to its own line, a tenth of such a product.
+    if c.cs != 1 {
+        let mut buf = [[0.0f32; MAX_TILE_WIDTH]; MR];
+        for (row, dst) in acc.iter().zip(buf.iter_mut()) {
+            for (j, v) in row.iter().enumerate() {
+                v.store(dst.as_mut_ptr().add(j * V::WIDTH));
+            }
+        }
+        for j in 0..nr {
+            for (r, row) in buf.iter().enumerate().take(mr) {
+                *tile.add(r * c.rs + j * c.cs) = row[j];
+            }
+        }
+        return;
+    }
     for (r, row) in acc.iter().enumerate().take(mr) {
         let dst = tile.add(r * c.rs);
-        if nr == NV * V::WIDTH && c.cs == 1 {
+        if nr == NV * V::WIDTH {
             for (j, v) in row.iter().enumerate() {
                 v.store(dst.add(j * V::WIDTH));
             }
@@ -350,7 +425,7 @@ unsafe fn store_tile<V: Lanes, const MR: usize, const NV: usize>(
                 v.store(edge.as_mut_ptr().add(j * V::WIDTH));
             }
             for (j, &e) in edge.iter().enumerate().take(nr) {
-                *dst.add(j * c.cs) = e;
+                *dst.add(j) = e;
             }
         }
     }

@@ -173,8 +173,8 @@ mod tests {
 
     /// The definition of the arithmetic, checked exactly: every element equals the chain
     /// `c = fma(a[i, k], b[k, j], c)` over `k` in order, at every SIMD level this CPU has, for
-    /// each layout of the training step, ragged tile edges, a narrow last panel, one row, and
-    /// depths beyond a block.
+    /// each layout of the training step, ragged tile edges, a narrow last panel, a last panel
+    /// computed transposed, one row, and depths beyond a block.
     #[test]
     fn every_level_computes_the_in_order_fma_chain() {
         use crate::engine::kernels::gemm::{Out, Strided, KC};
@@ -192,11 +192,13 @@ mod tests {
         });
         let dy =
             Array2::from_shape_fn((13, 77), |(i, j)| ((i * 5 + j * 3) % 13) as f32 / 6.0 - 1.0);
-        let cases: [(ArrayView2<f32>, ArrayView2<f32>); 6] = [
+        let cases: [(ArrayView2<f32>, ArrayView2<f32>); 7] = [
             (x.view(), w.view()),
             // 40 columns: a last panel of 8, the narrow tile at every level
             (x.view(), w.slice(s![.., ..40])),
             (x.t(), dy.view()),
+            // dW with 68 columns: the last 4 computed transposed (AVX-512 and AVX2)
+            (x.t(), dy.slice(s![.., ..68])),
             (dy.view(), w.t()),
             (x.slice(s![..1, ..]), w.view()),
             // dxᵀ = W·dyᵀ: `A` in place with a partial last panel, `B` packed
