@@ -62,7 +62,8 @@ thread_local! {
     static SCRATCH: Cell<Scratch> = Cell::new(Scratch::default());
 }
 
-/// `C = A·B` for `A: (m, k)`, `B: (k, n)`, `C: (m, n)`, with a register tile of `MR` rows and
+/// `C = A·B` for `A: (m, k)`, `B: (k, n)`, `C: (m, n)`, with a register tile of `MR` rows (`MRT`
+/// for a last panel of at most that many columns computed transposed) and
 /// `NV` registers of `V`, and one of `NH` registers for a last column panel that fits it: a layer
 /// of 100 outputs is three panels of 32 and one of 16 at AVX-512, not four of 32 with 28 columns
 /// of zeros.
@@ -71,14 +72,16 @@ thread_local! {
 /// The views must describe valid matrices of these shapes; `c` must not overlap `a` or `b`.
 /// The caller compiles this (by inlining) for a level the CPU supports, the level of `V`.
 #[inline(always)]
-pub unsafe fn gemm<V: Lanes, const MR: usize, const NV: usize, const NH: usize>(
+pub unsafe fn gemm<V, const MR: usize, const NV: usize, const NH: usize, const MRT: usize>(
     m: usize,
     k: usize,
     n: usize,
     a: Strided,
     b: Strided,
     c: Out,
-) {
+) where
+    V: Lanes,
+{
     // A last panel that would leave most of its register's lanes empty (`dW = xᵀ·dY` of a
     // layer of 100 outputs: 4 columns in a panel of 16) is computed transposed instead, as
     // `Cᵀ = Bᵀ·Aᵀ`, when `Aᵀ` has contiguous rows (`x` itself): its few columns become a row
@@ -106,7 +109,13 @@ pub unsafe fn gemm<V: Lanes, const MR: usize, const NV: usize, const NH: usize>(
         rs: c.cs,
         cs: c.rs,
     };
-    panels::<V, MR, NV, NH>(rest, k, m, b_rest_t, a_t, c_rest_t);
+    // A tile of `MRT` rows when the panel has that few columns, so that no row of the tile is
+    // padding (4 of 100 columns: half the multiply-adds of a tile of 8).
+    if rest <= MRT {
+        panels::<V, MRT, NV, NH>(rest, k, m, b_rest_t, a_t, c_rest_t);
+    } else {
+        panels::<V, MR, NV, NH>(rest, k, m, b_rest_t, a_t, c_rest_t);
+    }
 }
 
 /// [`gemm`] over whole column panels, the last one possibly narrow.
