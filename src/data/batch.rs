@@ -4,12 +4,13 @@ use crate::data::Dataset;
 use crate::Float;
 use ndarray::ArrayViewMut2;
 
-/// The input scaling of the protocol, `x = pixel / 255`, as a table of the 256 possible values.
-/// The division is done in `F`, so in f32 it gives the same bits as `x.astype("float32") / 255`.
+/// The input scaling of the protocol, `x = pixel / 255`. The division is done in `F`, so in
+/// f32 it gives the same bits as `x.astype("float32") / 255`.
 ///
 /// Derivation: `docs/MATH.md`, section "Input scaling".
-pub fn pixel_table<F: Float>() -> [F; 256] {
-    std::array::from_fn(|v| F::of(v as f64) / F::of(255.0))
+#[inline(always)]
+pub fn scale_pixel<F: Float>(pixel: u8) -> F {
+    F::of(f64::from(pixel)) / F::of(255.0)
 }
 
 /// Copies the samples `indices` of `data` into the first rows of `x`, scaled to
@@ -26,35 +27,31 @@ pub fn gather_batch<F: Float>(
     labels: &mut [usize],
 ) {
     debug_assert_eq!(x.nrows(), indices.len());
-    let table = pixel_table::<F>();
+    let is_f32 = std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>();
     for ((mut row, &i), label) in x.rows_mut().into_iter().zip(indices).zip(labels.iter_mut()) {
         let image = data.image(i);
         match row.as_slice_mut() {
             // Every caller's rows are contiguous. In f32 a row is divided 16 (or 8) pixels at a
             // time: a table look-up per pixel was a tenth of a student's training step.
-            Some(row) if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() => {
-                // SAFETY: F is f32 (checked just above), so the slice's layout is [f32].
+            Some(row) if is_f32 => {
+                // SAFETY: F is f32 (checked above), so the slice's layout is [f32].
                 let row = unsafe { &mut *(row as *mut [F] as *mut [f32]) };
                 scale_row_f32(row, image);
             }
-            Some(row) => scale_into(row.iter_mut(), image, &table),
-            None => scale_into(row.iter_mut(), image, &table),
+            // f64 (the gradient audit) or a row that is not contiguous: one pixel at a time.
+            _ => {
+                for (v, &pixel) in row.iter_mut().zip(image) {
+                    *v = scale_pixel(pixel);
+                }
+            }
         }
         *label = data.label(i);
     }
 }
 
-/// `dst[p] = table[image[p]]`: one image's pixels, scaled (f64, or a row that is not contiguous).
-#[inline(always)]
-fn scale_into<'a, F: Float>(dst: impl Iterator<Item = &'a mut F>, image: &[u8], table: &[F; 256]) {
-    for (v, &pixel) in dst.zip(image) {
-        *v = table[usize::from(pixel)];
-    }
-}
-
-/// `dst[p] = f32(image[p]) / 255`, the table's values computed again: the conversion of a byte
+/// `dst[p] = f32(image[p]) / 255`, [`scale_pixel`] 16 or 8 at a time: the conversion of a byte
 /// is exact and the division is correctly rounded at any vector width, so this is
-/// [`pixel_table`]'s entry bit for bit (`wide_scaling_is_the_table` checks all 256). Compiled
+/// [`scale_pixel`]'s value bit for bit (`wide_scaling_is_the_table` checks all 256). Compiled
 /// for the SIMD level in use, where the compiler turns the loop into 16-wide (AVX-512) or 8-wide
 /// (AVX2) conversions and divisions.
 fn scale_row_f32(dst: &mut [f32], image: &[u8]) {
@@ -126,7 +123,7 @@ mod tests {
     /// independent rounding path: exact here, since f64 carries more than twice f32's bits).
     #[test]
     fn wide_scaling_is_the_table() {
-        let table = pixel_table::<f32>();
+        let table: [f32; 256] = std::array::from_fn(|v| scale_pixel(v as u8));
         let image: Vec<u8> = (0..=255u8).chain(0..7).collect();
         let want: Vec<u32> = image
             .iter()
