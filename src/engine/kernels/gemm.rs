@@ -28,6 +28,7 @@
 //! gradient) is computed transposed, its columns as the rows of a small tile ([`gemm`]).
 
 use super::lanes::Lanes;
+use super::pack::{grow, pack_a, pack_b};
 use std::cell::Cell;
 
 /// Depth of a block: a `KC × 32` panel of `B` is 32 KiB, a `KC × 8` panel of `A` 8 KiB.
@@ -42,8 +43,8 @@ pub struct Strided {
 }
 
 /// The output: element `(r, c)` at `ptr + r·rs + c·cs`. Contiguous columns (`cs = 1`) get
-/// vector stores; any other layout (the transposed `dx` of `dxᵀ = W·dyᵀ`) goes through a small
-/// buffer per tile row.
+/// vector stores; any other layout (the transposed `dx` of `dxᵀ = W·dyᵀ`) goes column by column
+/// through a buffer of the tile.
 #[derive(Debug, Clone, Copy)]
 pub struct Out {
     pub ptr: *mut f32,
@@ -224,102 +225,6 @@ unsafe fn column_panel<V: Lanes, const MR: usize, const NV: usize>(
                 kernel::<V, MR, NV, true>(kc, ap, 1, bp, b_rs, &mut acc);
             }
             store_tile(&acc, tile, c, mr, nr);
-        }
-    }
-}
-
-#[inline(always)]
-fn grow(buf: &mut Vec<f32>, len: usize) {
-    if buf.len() < len {
-        buf.resize(len, 0.0);
-    }
-}
-
-/// The panels of `MR` rows of `A` from `first` on, into `buf`: each holds, for each `k`, rows
-/// `p·MR .. p·MR + MR` side by side; rows past `m` are zeros (their results are never stored).
-#[inline(always)]
-unsafe fn pack_a<const MR: usize>(m: usize, k: usize, first: usize, a: Strided, buf: &mut [f32]) {
-    for p in first..m.div_ceil(MR) {
-        let ic = p * MR;
-        let rows = MR.min(m - ic);
-        let origin = Strided {
-            ptr: a.ptr.offset(ic as isize * a.rs),
-            ..a
-        };
-        let dst = buf.as_mut_ptr().add((p - first) * MR * k);
-        if rows == MR && a.rs == 1 {
-            // `xᵀ` in `dW = xᵀ·dy`: the MR values of one step are adjacent, one copy per step.
-            for kk in 0..k {
-                let group: [f32; MR] =
-                    std::ptr::read_unaligned(origin.ptr.offset(kk as isize * origin.cs).cast());
-                std::ptr::write_unaligned(dst.add(kk * MR).cast(), group);
-            }
-        } else {
-            interleave(rows, MR, k, origin, dst);
-        }
-    }
-}
-
-/// Rows `pc .. pc + kc`, columns `jc .. jc + nr` of `B` into a contiguous `kc × width` panel,
-/// zero past column `nr`.
-#[inline(always)]
-unsafe fn pack_b<V: Lanes>(
-    kc: usize,
-    nr: usize,
-    width: usize,
-    pc: usize,
-    jc: usize,
-    b: Strided,
-    buf: &mut [f32],
-) {
-    let origin = b.ptr.offset(pc as isize * b.rs + jc as isize * b.cs);
-    if b.cs == 1 {
-        // Row-major `B` (a ragged last panel of `W`): row by row, a register at a time, the
-        // last one partial. (As a copy of `nr` floats and a fill of the rest this was two calls
-        // to the C library per row, the fill alone 1.4 % of a student's epoch; as scalar loops
-        // the compiler made AVX-512 scatters of it.)
-        for kk in 0..kc {
-            let src = origin.offset(kk as isize * b.rs);
-            let dst = buf.as_mut_ptr().add(kk * width);
-            for j in (0..width).step_by(V::WIDTH) {
-                let v = if j + V::WIDTH <= nr {
-                    V::load(src.add(j))
-                } else if j < nr {
-                    V::load_first(src.add(j), nr - j)
-                } else {
-                    V::zero()
-                };
-                v.store(dst.add(j));
-            }
-        }
-    } else {
-        // Column j of the panel is row j of the transposed view, so `interleave` packs it.
-        let columns = Strided {
-            ptr: origin,
-            rs: b.cs,
-            cs: b.rs,
-        };
-        interleave(nr, width, kc, columns, buf.as_mut_ptr());
-    }
-}
-
-/// `dst[kk·w + r] = src(r, kk)` for `r < rows`, `kk < depth`, and zeros for the rows from
-/// `rows` to `w`: `w` rows of `src` side by side, one group of `w` per step of the depth.
-///
-/// The zeros first, in one fill of the whole panel, then the values step by step of the
-/// depth, so every store is contiguous (copying is exact, so the loop order changes no bit).
-/// (An element-by-element gather with a bounds test per element cost a fifth of a teacher's
-/// training step; written row by row, at a stride of `w`, the copy and the zeros were compiled
-/// to AVX-512 scatters, slow on AMD's Zen.)
-#[inline(always)]
-unsafe fn interleave(rows: usize, w: usize, depth: usize, src: Strided, dst: *mut f32) {
-    if rows < w {
-        std::ptr::write_bytes(dst, 0, depth * w);
-    }
-    for kk in 0..depth {
-        let column = src.ptr.offset(kk as isize * src.cs);
-        for r in 0..rows {
-            *dst.add(kk * w + r) = *column.offset(r as isize * src.rs);
         }
     }
 }

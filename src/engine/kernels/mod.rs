@@ -6,6 +6,7 @@
 pub mod gemm;
 pub mod lanes;
 pub mod matmul;
+mod pack;
 pub mod peak;
 pub mod simd;
 pub mod stagger;
