@@ -88,7 +88,8 @@ pub unsafe fn gemm<V, const MR: usize, const NV: usize, const NH: usize, const M
     // layer of 100 outputs: 4 columns in a panel of 16) is computed transposed instead, as
     // `Cᵀ = Bᵀ·Aᵀ`, when `Aᵀ` has contiguous rows (`x` itself): its few columns become a row
     // panel and the many rows of `C` the lanes. Each element is the same chain, since
-    // `fma(b, a, c) = fma(a, b, c)` exactly.
+    // `fma(b, a, c) = fma(a, b, c)` exactly. (With fewer than four row panels of `C` there are
+    // too few lanes to fill: the narrow panel stays.)
     let width = NV * V::WIDTH;
     let rest = n % width;
     if !(rest > 0 && 2 * rest <= V::WIDTH && n > width && a.rs == 1 && m >= 4 * MR) {
