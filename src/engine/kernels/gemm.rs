@@ -65,16 +65,24 @@ thread_local! {
 }
 
 /// `C = A·B` for `A: (m, k)`, `B: (k, n)`, `C: (m, n)`, with a register tile of `MR` rows (`MRT`
-/// for a last panel of at most that many columns computed transposed) and
-/// `NV` registers of `V`, and one of `NH` registers for a last column panel that fits it: a layer
-/// of 100 outputs is three panels of 32 and one of 16 at AVX-512, not four of 32 with 28 columns
-/// of zeros.
+/// for a last panel of at most that many columns computed transposed) and `NV` registers of
+/// `V`; a last column panel that fits `NH` registers gets a tile that wide, and a last whole
+/// panel followed by at most half a register of columns becomes one panel of `NW` registers
+/// (`NW = NV`: never). A forward of 100 outputs at AVX-512 is two panels of 32 and one of 48
+/// holding 36, not three of 32 and one of 16 holding 4.
 ///
 /// # Safety
 /// The views must describe valid matrices of these shapes; `c` must not overlap `a` or `b`.
 /// The caller compiles this (by inlining) for a level the CPU supports, the level of `V`.
 #[inline(always)]
-pub unsafe fn gemm<V, const MR: usize, const NV: usize, const NH: usize, const MRT: usize>(
+pub unsafe fn gemm<
+    V,
+    const MR: usize,
+    const NV: usize,
+    const NH: usize,
+    const NW: usize,
+    const MRT: usize,
+>(
     m: usize,
     k: usize,
     n: usize,
@@ -93,10 +101,10 @@ pub unsafe fn gemm<V, const MR: usize, const NV: usize, const NH: usize, const M
     let width = NV * V::WIDTH;
     let rest = n % width;
     if !(rest > 0 && 2 * rest <= V::WIDTH && n > width && a.rs == 1 && m >= 4 * MR) {
-        return panels::<V, MR, NV, NH>(m, k, n, a, b, c);
+        return panels::<V, MR, NV, NH, NW>(m, k, n, a, b, c);
     }
     let n_main = n - rest;
-    panels::<V, MR, NV, NH>(m, k, n_main, a, b, c);
+    panels::<V, MR, NV, NH, NW>(m, k, n_main, a, b, c);
     let b_rest_t = Strided {
         ptr: b.ptr.offset(n_main as isize * b.cs),
         rs: b.cs,
@@ -115,9 +123,9 @@ pub unsafe fn gemm<V, const MR: usize, const NV: usize, const NH: usize, const M
     // A tile of `MRT` rows when the panel has that few columns, so that no row of the tile is
     // padding (4 of 100 columns: half the multiply-adds of a tile of 8).
     if rest <= MRT {
-        panels::<V, MRT, NV, NH>(rest, k, m, b_rest_t, a_t, c_rest_t);
+        panels::<V, MRT, NV, NH, NW>(rest, k, m, b_rest_t, a_t, c_rest_t);
     } else {
-        panels::<V, MR, NV, NH>(rest, k, m, b_rest_t, a_t, c_rest_t);
+        panels::<V, MR, NV, NH, NW>(rest, k, m, b_rest_t, a_t, c_rest_t);
     }
 }
 
@@ -126,7 +134,7 @@ pub unsafe fn gemm<V, const MR: usize, const NV: usize, const NH: usize, const M
 /// # Safety
 /// As [`gemm`].
 #[inline(always)]
-unsafe fn panels<V: Lanes, const MR: usize, const NV: usize, const NH: usize>(
+unsafe fn panels<V: Lanes, const MR: usize, const NV: usize, const NH: usize, const NW: usize>(
     m: usize,
     k: usize,
     n: usize,
@@ -134,7 +142,7 @@ unsafe fn panels<V: Lanes, const MR: usize, const NV: usize, const NH: usize>(
     b: Strided,
     c: Out,
 ) {
-    debug_assert!(NH < NV && NV * V::WIDTH <= MAX_TILE_WIDTH);
+    debug_assert!(NH < NV && NV.max(NW) * V::WIDTH <= MAX_TILE_WIDTH);
     if m == 0 || n == 0 {
         return;
     }
@@ -162,9 +170,17 @@ unsafe fn panels<V: Lanes, const MR: usize, const NV: usize, const NH: usize>(
         first_packed,
     };
     let width = NV * V::WIDTH;
-    grow(b_buf, KC * width);
+    grow(b_buf, KC * NW.max(NV) * V::WIDTH);
     for jc in (0..n).step_by(width) {
         let nr = width.min(n - jc);
+        // A few columns after the last whole panel (the 4 of a layer of 100) ride along with
+        // it in one panel of `NW` registers, where a panel of their own would run a register
+        // per row of the tile for them alone.
+        let left = n - jc;
+        if NW > NV && left > width && left <= NW * V::WIDTH && 2 * (left - width) <= V::WIDTH {
+            column_panel::<V, MR, NW>(m, k, jc, left, &a_src, b, c, b_buf);
+            break;
+        }
         if nr <= NH * V::WIDTH {
             column_panel::<V, MR, NH>(m, k, jc, nr, &a_src, b, c, b_buf);
         } else {
@@ -174,8 +190,8 @@ unsafe fn panels<V: Lanes, const MR: usize, const NV: usize, const NH: usize>(
     SCRATCH.with(|s| s.set(scratch));
 }
 
-/// The widest tile any level uses, in floats (AVX-512: 2 registers of 16).
-const MAX_TILE_WIDTH: usize = 32;
+/// The widest tile any level uses, in floats (AVX-512: a wide last panel of 3 registers of 16).
+const MAX_TILE_WIDTH: usize = 48;
 
 /// Where the kernel reads `A`: panels before `first_packed` in place, the rest from `packed`.
 struct ASource<'a> {
@@ -199,15 +215,21 @@ unsafe fn column_panel<V: Lanes, const MR: usize, const NV: usize>(
     b_buf: &mut [f32],
 ) {
     let width = NV * V::WIDTH;
+    // `B` is read in place when its rows are contiguous and every register but the last is
+    // whole: the last one then takes its `tail` columns with a masked load (the 4 of 100
+    // columns of a forward), where a copy of the panel cost as much as its product.
+    let tail = nr.saturating_sub((NV - 1) * V::WIDTH);
+    let in_place = b.cs == 1 && tail > 0;
     for pc in (0..k).step_by(KC) {
         let kc = KC.min(k - pc);
         // The B panel: rows pc..pc+kc, columns jc..jc+width, in place or copied.
-        let (bp, b_rs) = if b.cs == 1 && nr == width {
+        let (bp, b_rs) = if in_place {
             (b.ptr.offset(pc as isize * b.rs + jc as isize), b.rs)
         } else {
             pack_b::<V>(kc, nr, width, pc, jc, b, b_buf);
             (b_buf.as_ptr(), width as isize)
         };
+        let masked = in_place && tail < V::WIDTH;
         for p in 0..m.div_ceil(MR) {
             let ic = p * MR;
             let mr = MR.min(m - ic);
@@ -216,14 +238,26 @@ unsafe fn column_panel<V: Lanes, const MR: usize, const NV: usize>(
             if pc > 0 {
                 load_tile(&mut acc, tile, c, mr, nr);
             }
-            if p < a_src.first_packed {
+            let (ap, a_rs, packed) = if p < a_src.first_packed {
                 let a = a_src.a;
-                let ap = a.ptr.offset(ic as isize * a.rs + pc as isize);
-                kernel::<V, MR, NV, false>(kc, ap, a.rs, bp, b_rs, &mut acc);
+                (a.ptr.offset(ic as isize * a.rs + pc as isize), a.rs, false)
             } else {
                 let offset = (p - a_src.first_packed) * MR * k + pc * MR;
-                let ap = a_src.packed.as_ptr().add(offset);
-                kernel::<V, MR, NV, true>(kc, ap, 1, bp, b_rs, &mut acc);
+                (a_src.packed.as_ptr().add(offset), 1, true)
+            };
+            match (packed, masked) {
+                (false, false) => {
+                    kernel::<V, MR, NV, false, false>(kc, ap, a_rs, bp, b_rs, tail, &mut acc)
+                }
+                (false, true) => {
+                    kernel::<V, MR, NV, false, true>(kc, ap, a_rs, bp, b_rs, tail, &mut acc)
+                }
+                (true, false) => {
+                    kernel::<V, MR, NV, true, false>(kc, ap, a_rs, bp, b_rs, tail, &mut acc)
+                }
+                (true, true) => {
+                    kernel::<V, MR, NV, true, true>(kc, ap, a_rs, bp, b_rs, tail, &mut acc)
+                }
             }
             store_tile(&acc, tile, c, mr, nr);
         }
@@ -234,18 +268,31 @@ unsafe fn column_panel<V: Lanes, const MR: usize, const NV: usize>(
 /// one multiply-add per register of the tile: `acc[r][j] = fma(A[r, k], B[k, j..], acc[r][j])`.
 /// `A[r, k]` is at `ap + k·MR + r` when `PACKED`, at `ap + r·a_rs + k` in place.
 #[inline(always)]
-unsafe fn kernel<V: Lanes, const MR: usize, const NV: usize, const PACKED: bool>(
+unsafe fn kernel<
+    V: Lanes,
+    const MR: usize,
+    const NV: usize,
+    const PACKED: bool,
+    const MASKED: bool,
+>(
     kc: usize,
     ap: *const f32,
     a_rs: isize,
     bp: *const f32,
     b_rs: isize,
+    tail: usize,
     acc: &mut [[V; NV]; MR],
 ) {
     let rows: [*const f32; MR] = std::array::from_fn(|r| ap.offset(r as isize * a_rs));
     for kk in 0..kc {
         let b_row = bp.offset(kk as isize * b_rs);
-        let b: [V; NV] = std::array::from_fn(|j| V::load(b_row.add(j * V::WIDTH)));
+        let b: [V; NV] = std::array::from_fn(|j| {
+            if MASKED && j == NV - 1 {
+                V::load_first(b_row.add(j * V::WIDTH), tail)
+            } else {
+                V::load(b_row.add(j * V::WIDTH))
+            }
+        });
         for (r, row) in acc.iter_mut().enumerate() {
             let a = if PACKED {
                 V::splat(ap.add(kk * MR + r))

@@ -192,8 +192,11 @@ mod tests {
         });
         let dy =
             Array2::from_shape_fn((13, 77), |(i, j)| ((i * 5 + j * 3) % 13) as f32 / 6.0 - 1.0);
-        let cases: [(ArrayView2<f32>, ArrayView2<f32>); 7] = [
+        let cases: [(ArrayView2<f32>, ArrayView2<f32>); 8] = [
+            // 77 columns: a last panel of 13, read in place with a masked load (AVX-512)
             (x.view(), w.view()),
+            // 70 columns: a whole panel and 6 more in one wide panel (AVX-512)
+            (x.view(), w.slice(s![.., ..70])),
             // 40 columns: a last panel of 8, the narrow tile at every level
             (x.view(), w.slice(s![.., ..40])),
             (x.t(), dy.view()),

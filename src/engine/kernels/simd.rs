@@ -121,17 +121,18 @@ pub unsafe fn gemm_at(level: Level, m: usize, k: usize, n: usize, a: Strided, b:
 }
 
 // The register tiles per level, `gemm::<lanes, MR rows, NV registers per row, NH for a narrow
-// last panel, MRT rows for a few last columns computed transposed>`: MR·NV accumulators. AVX-512: 8 × 32 columns, 16 of its 32 registers (a batch of
-// 32 is four whole row panels); AVX2: 6 × 16, 12 of its 16; NEON: 6 × 16, 24 of its 32. One
-// row for a single sample.
+// last panel, NW for a wide last panel, MRT rows for a few last columns computed transposed>`:
+// MR·NV accumulators. AVX-512: 8 × 32 columns, 16 of its 32 registers (a batch of 32 is four
+// whole row panels), and 8 × 48 (24 registers) for a wide last panel; AVX2: 6 × 16, 12 of its
+// 16 (a wide panel would need 18); NEON: 6 × 16, 24 of its 32. One row for a single sample.
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 unsafe fn gemm_avx512(m: usize, k: usize, n: usize, a: Strided, b: Strided, c: Out) {
     if m == 1 {
-        gemm::<Avx512, 1, 2, 1, 1>(m, k, n, a, b, c)
+        gemm::<Avx512, 1, 2, 1, 2, 1>(m, k, n, a, b, c)
     } else {
-        gemm::<Avx512, 8, 2, 1, 4>(m, k, n, a, b, c)
+        gemm::<Avx512, 8, 2, 1, 3, 4>(m, k, n, a, b, c)
     }
 }
 
@@ -139,17 +140,17 @@ unsafe fn gemm_avx512(m: usize, k: usize, n: usize, a: Strided, b: Strided, c: O
 #[target_feature(enable = "avx2,fma")]
 unsafe fn gemm_avx2(m: usize, k: usize, n: usize, a: Strided, b: Strided, c: Out) {
     if m == 1 {
-        gemm::<Avx2, 1, 2, 1, 1>(m, k, n, a, b, c)
+        gemm::<Avx2, 1, 2, 1, 2, 1>(m, k, n, a, b, c)
     } else {
-        gemm::<Avx2, 6, 2, 1, 4>(m, k, n, a, b, c)
+        gemm::<Avx2, 6, 2, 1, 2, 4>(m, k, n, a, b, c)
     }
 }
 
 /// The baseline build: NEON on aarch64, plain scalar code elsewhere.
 unsafe fn gemm_baseline(m: usize, k: usize, n: usize, a: Strided, b: Strided, c: Out) {
     if m == 1 {
-        gemm::<Portable, 1, 4, 2, 1>(m, k, n, a, b, c)
+        gemm::<Portable, 1, 4, 2, 4, 1>(m, k, n, a, b, c)
     } else {
-        gemm::<Portable, 6, 4, 2, 2>(m, k, n, a, b, c)
+        gemm::<Portable, 6, 4, 2, 4, 2>(m, k, n, a, b, c)
     }
 }
