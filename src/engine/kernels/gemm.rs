@@ -331,19 +331,15 @@ unsafe fn load_tile<V: Lanes, const MR: usize, const NV: usize>(
         }
         return;
     }
+    // A ragged edge: whole registers, then the first lanes of one (the rest stay zero).
     for (r, row) in acc.iter_mut().enumerate().take(mr) {
         let src = tile.add(r * c.rs);
-        if nr == NV * V::WIDTH {
-            for (j, v) in row.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            let lanes = nr.saturating_sub(j * V::WIDTH);
+            if lanes >= V::WIDTH {
                 *v = V::load(src.add(j * V::WIDTH));
-            }
-        } else {
-            let mut edge = [0.0f32; MAX_TILE_WIDTH];
-            for (j, e) in edge.iter_mut().enumerate().take(nr) {
-                *e = *src.add(j);
-            }
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = V::load(edge.as_ptr().add(j * V::WIDTH));
+            } else if lanes > 0 {
+                *v = V::load_first(src.add(j * V::WIDTH), lanes);
             }
         }
     }
@@ -358,8 +354,8 @@ unsafe fn store_tile<V: Lanes, const MR: usize, const NV: usize>(
     mr: usize,
     nr: usize,
 ) {
-    // A whole row of contiguous columns is vector stores straight from the registers; a ragged
-    // edge goes through a small buffer. A transposed output (`dx` of `dxᵀ = W·dyᵀ`, or the
+    // A row of contiguous columns is vector stores straight from the registers, the last one
+    // masked at a ragged edge. A transposed output (`dx` of `dxᵀ = W·dyᵀ`, or the
     // transposed last panel of `dW`) is written column by column, where its `mr` elements are
     // adjacent: row by row, each element went to its own line, a tenth of such a product.
     if c.cs != 1 {
@@ -378,17 +374,12 @@ unsafe fn store_tile<V: Lanes, const MR: usize, const NV: usize>(
     }
     for (r, row) in acc.iter().enumerate().take(mr) {
         let dst = tile.add(r * c.rs);
-        if nr == NV * V::WIDTH {
-            for (j, v) in row.iter().enumerate() {
+        for (j, v) in row.iter().enumerate() {
+            let lanes = nr.saturating_sub(j * V::WIDTH);
+            if lanes >= V::WIDTH {
                 v.store(dst.add(j * V::WIDTH));
-            }
-        } else {
-            let mut edge = [0.0f32; MAX_TILE_WIDTH];
-            for (j, v) in row.iter().enumerate() {
-                v.store(edge.as_mut_ptr().add(j * V::WIDTH));
-            }
-            for (j, &e) in edge.iter().enumerate().take(nr) {
-                *dst.add(j) = e;
+            } else if lanes > 0 {
+                v.store_first(dst.add(j * V::WIDTH), lanes);
             }
         }
     }

@@ -31,6 +31,8 @@ pub trait Lanes: Copy {
     unsafe fn load_first(p: *const f32, n: usize) -> Self;
     /// `WIDTH` floats to `p`.
     unsafe fn store(self, p: *mut f32);
+    /// The first `n` lanes to `p .. p + n` (`0 < n < WIDTH`); nothing past `p + n` is written.
+    unsafe fn store_first(self, p: *mut f32, n: usize);
     /// `self + a·b` per lane, rounded once (a fused multiply-add).
     unsafe fn fma(self, a: Self, b: Self) -> Self;
 }
@@ -60,6 +62,12 @@ impl Lanes for Portable {
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
         std::ptr::write_unaligned(p.cast(), self.0)
+    }
+    #[inline(always)]
+    unsafe fn store_first(self, p: *mut f32, n: usize) {
+        for (i, &v) in self.0.iter().enumerate().take(n) {
+            *p.add(i) = v;
+        }
     }
     #[inline(always)]
     unsafe fn fma(self, a: Self, b: Self) -> Self {
@@ -103,9 +111,20 @@ mod x86 {
             _mm512_storeu_ps(p, self.0)
         }
         #[inline(always)]
+        unsafe fn store_first(self, p: *mut f32, n: usize) {
+            _mm512_mask_storeu_ps(p, ((1u32 << n) - 1) as u16, self.0)
+        }
+        #[inline(always)]
         unsafe fn fma(self, a: Self, b: Self) -> Self {
             Avx512(_mm512_fmadd_ps(a.0, b.0, self.0))
         }
+    }
+
+    /// The mask of AVX2's masked loads and stores that keeps lane `i` where `i < n`.
+    #[inline(always)]
+    unsafe fn first_lanes(n: usize) -> __m256i {
+        let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lanes)
     }
 
     /// 8 lanes of AVX2 with FMA (`ymm`).
@@ -130,13 +149,15 @@ mod x86 {
         unsafe fn load_first(p: *const f32, n: usize) -> Self {
             // A masked load (lane i kept where i < n): the other lanes are neither read nor
             // able to fault.
-            let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-            let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lanes);
-            Avx2(_mm256_maskload_ps(p, mask))
+            Avx2(_mm256_maskload_ps(p, first_lanes(n)))
         }
         #[inline(always)]
         unsafe fn store(self, p: *mut f32) {
             _mm256_storeu_ps(p, self.0)
+        }
+        #[inline(always)]
+        unsafe fn store_first(self, p: *mut f32, n: usize) {
+            _mm256_maskstore_ps(p, first_lanes(n), self.0)
         }
         #[inline(always)]
         unsafe fn fma(self, a: Self, b: Self) -> Self {
