@@ -17,11 +17,12 @@
 //! FMA (AVX2+FMA, AVX-512, every aarch64), the C library's correctly rounded `fmaf` otherwise.
 //!
 //! **The shape of the loops.** `A` is read in panels of `MR` rows, the kernel broadcasting one
-//! value of each row per step of `k`: in place when its rows are contiguous (`x`, `W`), or
-//! packed once per call otherwise (`k` outer, the `MR` values of one `k` side by side: `xᵀ` of
-//! `dW = xᵀ·dy`), and always for a last partial panel, so nothing past `A` is read. `B` is read in
+//! value of each row per step of `k`: in place when its rows are contiguous (`x`, `W`) or when
+//! the `MR` values of one `k` are side by side (`xᵀ` of `dW = xᵀ·dy`), packed into that layout
+//! otherwise, and always for a last partial panel, so nothing past `A` is read. `B` is read in
 //! panels of `NV` registers of lanes ([`Lanes`]): in place when its rows are contiguous (`x·W`,
-//! `xᵀ·dy`), copied into a contiguous panel otherwise (`W·dyᵀ`) or at a ragged edge. The register
+//! `xᵀ·dy`; a ragged last register with a masked load), copied into a contiguous panel otherwise
+//! (`W·dyᵀ`). The register
 //! tile of `MR × NV` registers keeps that many independent accumulators in flight, enough to
 //! cover the FMA latency on two ports; depth blocks of [`KC`] keep the `B` panel in L1 while
 //! every row panel of `A` passes. A last panel of only a few columns (the 4 of 100 in a weight
@@ -159,13 +160,21 @@ unsafe fn panels<V: Lanes, const MR: usize, const NV: usize, const NH: usize, co
     // below would lose their SIMD level.
     let mut scratch = SCRATCH.with(Cell::take);
     let Scratch { a: a_buf, b: b_buf } = &mut scratch;
-    let in_place = a.cs == 1;
+    let rows_in_place = a.cs == 1;
+    // `xᵀ` of `dW = xᵀ·dy`: the `MR` values of one step of `k` are adjacent, which is the packed
+    // layout with a longer stride, so it is read in place too (a copy of `x` per step saved).
+    let cols_in_place = !rows_in_place && a.rs == 1;
     // A packed `A` holds every panel; an `A` read in place only its last, partial panel.
-    let first_packed = if in_place { m / MR } else { 0 };
+    let first_packed = if rows_in_place || cols_in_place {
+        m / MR
+    } else {
+        0
+    };
     grow(a_buf, (m.div_ceil(MR) - first_packed) * MR * k);
     pack_a::<MR>(m, k, first_packed, a, a_buf);
     let a_src = ASource {
         a,
+        cols_in_place,
         packed: a_buf,
         first_packed,
     };
@@ -193,9 +202,11 @@ unsafe fn panels<V: Lanes, const MR: usize, const NV: usize, const NH: usize, co
 /// The widest tile any level uses, in floats (AVX-512: a wide last panel of 3 registers of 16).
 const MAX_TILE_WIDTH: usize = 48;
 
-/// Where the kernel reads `A`: panels before `first_packed` in place, the rest from `packed`.
+/// Where the kernel reads `A`: panels before `first_packed` in place (by rows, or by columns when
+/// `cols_in_place`), the rest from `packed`.
 struct ASource<'a> {
     a: Strided,
+    cols_in_place: bool,
     packed: &'a [f32],
     first_packed: usize,
 }
@@ -240,10 +251,14 @@ unsafe fn column_panel<V: Lanes, const MR: usize, const NV: usize>(
             }
             let (ap, a_rs, packed) = if p < a_src.first_packed {
                 let a = a_src.a;
-                (a.ptr.offset(ic as isize * a.rs + pc as isize), a.rs, false)
+                if a_src.cols_in_place {
+                    (a.ptr.offset(ic as isize + pc as isize * a.cs), a.cs, true)
+                } else {
+                    (a.ptr.offset(ic as isize * a.rs + pc as isize), a.rs, false)
+                }
             } else {
                 let offset = (p - a_src.first_packed) * MR * k + pc * MR;
-                (a_src.packed.as_ptr().add(offset), 1, true)
+                (a_src.packed.as_ptr().add(offset), MR as isize, true)
             };
             match (packed, masked) {
                 (false, false) => {
@@ -266,7 +281,8 @@ unsafe fn column_panel<V: Lanes, const MR: usize, const NV: usize>(
 
 /// The register tile: for each `k` of the block, one row of the `B` panel (`NV` registers) and
 /// one multiply-add per register of the tile: `acc[r][j] = fma(A[r, k], B[k, j..], acc[r][j])`.
-/// `A[r, k]` is at `ap + k·MR + r` when `PACKED`, at `ap + r·a_rs + k` in place.
+/// `A[r, k]` is at `ap + k·a_rs + r` when `PACKED` (the packed panel, `a_rs = MR`, or `xᵀ` in
+/// place), at `ap + r·a_rs + k` otherwise.
 #[inline(always)]
 unsafe fn kernel<
     V: Lanes,
@@ -295,7 +311,7 @@ unsafe fn kernel<
         });
         for (r, row) in acc.iter_mut().enumerate() {
             let a = if PACKED {
-                V::splat(ap.add(kk * MR + r))
+                V::splat(ap.offset(kk as isize * a_rs + r as isize))
             } else {
                 V::splat(rows[r].add(kk))
             };

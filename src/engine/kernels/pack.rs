@@ -32,16 +32,7 @@ pub(super) unsafe fn pack_a<const MR: usize>(
             ..a
         };
         let dst = buf.as_mut_ptr().add((p - first) * MR * k);
-        if rows == MR && a.rs == 1 {
-            // `xᵀ` in `dW = xᵀ·dy`: the MR values of one step are adjacent, one copy per step.
-            for kk in 0..k {
-                let group: [f32; MR] =
-                    std::ptr::read_unaligned(origin.ptr.offset(kk as isize * origin.cs).cast());
-                std::ptr::write_unaligned(dst.add(kk * MR).cast(), group);
-            }
-        } else {
-            interleave(rows, MR, k, origin, dst);
-        }
+        interleave(rows, MR, k, origin, dst);
     }
 }
 
