@@ -25,6 +25,9 @@ pub trait Float: NdFloat + num_traits::FromPrimitive + Default {
     /// `e^x` from the pure-Rust `libm` crate, the same bits on every CPU and C library (the
     /// standard library's `exp` calls the system's, whose last bit varies between them).
     fn libm_exp(self) -> Self;
+    /// [`Float::libm_exp`] of every element, in place: the same bits, a whole register at a time
+    /// in f32 ([`crate::engine::exp`]).
+    fn libm_exp_in_place(xs: &mut [Self]);
     /// `ln x` from `libm`, for the same reason.
     fn libm_ln(self) -> Self;
 }
@@ -48,6 +51,9 @@ impl Float for f32 {
     }
     fn libm_exp(self) -> Self {
         libm::expf(self)
+    }
+    fn libm_exp_in_place(xs: &mut [Self]) {
+        crate::engine::exp::expf_in_place(xs)
     }
     fn libm_ln(self) -> Self {
         libm::logf(self)
@@ -73,6 +79,9 @@ impl Float for f64 {
     }
     fn libm_exp(self) -> Self {
         libm::exp(self)
+    }
+    fn libm_exp_in_place(xs: &mut [Self]) {
+        xs.iter_mut().for_each(|x| *x = libm::exp(*x));
     }
     fn libm_ln(self) -> Self {
         libm::log(self)

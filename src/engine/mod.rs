@@ -6,6 +6,7 @@
 pub mod activation;
 pub mod adam;
 pub mod dense;
+pub mod exp;
 pub mod float;
 pub mod kernels;
 pub mod loss;
