@@ -47,11 +47,18 @@ pub fn dense_backward<F: Float>(
         db += &row;
     }
     if let Some(dx) = dx {
-        // Computed as `dxᵀ = W·dyᵀ`, written through a transposed view of `dx`: the same chains
-        // (each `dx[b, i]` sums `dy[b, o]·W[i, o]` over `o` in order), but `W` is read in place,
-        // its rows contiguous, where `dy·Wᵀ` had to copy `W` column by column on every step:
-        // that copy cost as much as the product.
-        matmul_into(w, dy.t(), dx.reversed_axes());
+        // `dy·Wᵀ` copies `W` (I·O values) into panels on every step; `dxᵀ = W·dyᵀ`, written
+        // through a transposed view of `dx`, reads `W` in place but writes `dx` (B·I values)
+        // one column at a time. The same chains either way (each `dx[b, i]` sums
+        // `dy[b, o]·W[i, o]` over `o` in order), so the cheaper one is taken: the copy of `W`
+        // for a layer of fewer outputs than the batch has rows (100 → 10: 0.84 µs against 2.0),
+        // the transposed product otherwise (for 500 → 400 the copy cost as much as the product).
+        let (outputs, rows) = (w.ncols(), dy.nrows());
+        if outputs < rows {
+            matmul_into(dy, w.t(), dx);
+        } else {
+            matmul_into(w, dy.t(), dx.reversed_axes());
+        }
     }
 }
 
