@@ -230,7 +230,7 @@ unsafe fn column_panel<V: Lanes, const MR: usize, const NV: usize>(
     // whole: the last one then takes its `tail` columns with a masked load (the 4 of 100
     // columns of a forward), where a copy of the panel cost as much as its product.
     let tail = nr.saturating_sub((NV - 1) * V::WIDTH);
-    let in_place = b.cs == 1 && tail > 0;
+    let in_place = b.cs == 1 && (nr == width || (V::MASKED_EDGES && tail > 0));
     for pc in (0..k).step_by(KC) {
         let kc = KC.min(k - pc);
         // The B panel: rows pc..pc+kc, columns jc..jc+width, in place or copied.
@@ -347,6 +347,18 @@ unsafe fn load_tile<V: Lanes, const MR: usize, const NV: usize>(
         }
         return;
     }
+    if !V::MASKED_EDGES && nr < NV * V::WIDTH {
+        for (r, row) in acc.iter_mut().enumerate().take(mr) {
+            let mut edge = [0.0f32; MAX_TILE_WIDTH];
+            for (j, e) in edge.iter_mut().enumerate().take(nr) {
+                *e = *tile.add(r * c.rs + j);
+            }
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = V::load(edge.as_ptr().add(j * V::WIDTH));
+            }
+        }
+        return;
+    }
     // A ragged edge: whole registers, then the first lanes of one (the rest stay zero).
     for (r, row) in acc.iter_mut().enumerate().take(mr) {
         let src = tile.add(r * c.rs);
@@ -384,6 +396,18 @@ unsafe fn store_tile<V: Lanes, const MR: usize, const NV: usize>(
         for j in 0..nr {
             for (r, row) in buf.iter().enumerate().take(mr) {
                 *tile.add(r * c.rs + j * c.cs) = row[j];
+            }
+        }
+        return;
+    }
+    if !V::MASKED_EDGES && nr < NV * V::WIDTH {
+        for (r, row) in acc.iter().enumerate().take(mr) {
+            let mut edge = [0.0f32; MAX_TILE_WIDTH];
+            for (j, v) in row.iter().enumerate() {
+                v.store(edge.as_mut_ptr().add(j * V::WIDTH));
+            }
+            for (j, &e) in edge.iter().enumerate().take(nr) {
+                *tile.add(r * c.rs + j) = e;
             }
         }
         return;
