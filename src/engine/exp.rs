@@ -34,12 +34,13 @@ pub fn expf_in_place(xs: &mut [f32]) {
 /// NaN): |x| ≥ 87.33655.
 const OUTSIDE: u32 = 0x42ae_ac50;
 
-// libm's constants (e_expf.c), as libm writes them.
-const LN2_HI: f32 = 6.9314575195e-01; // 0x3f317200
-const LN2_LO: f32 = 1.4286067653e-06; // 0x35bfbe8e
-const INV_LN2: f32 = 1.4426950216e+00; // 0x3fb8aa3b
-const P1: f32 = 1.6666625440e-1; // 0x3e2aaa8f
-const P2: f32 = -2.7667332906e-3; // 0xbb355215
+// libm's constants (e_expf.c), by bit pattern (libm writes them as the decimals beside them,
+// which round to these patterns).
+const LN2_HI: f32 = f32::from_bits(0x3f31_7200); // 6.9314575195e-01
+const LN2_LO: f32 = f32::from_bits(0x35bf_be8e); // 1.4286067653e-06
+const INV_LN2: f32 = f32::from_bits(0x3fb8_aa3b); // 1.4426950216e+00
+const P1: f32 = f32::from_bits(0x3e2a_aa8f); // 1.6666625440e-1
+const P2: f32 = f32::from_bits(0xbb35_5215); // -2.7667332906e-3
 
 /// `libm::expf(x)` for |x| < 87.33655, without branches. The reduction `x = k·ln2 + r` picks `k`
 /// three ways, as libm does: `round(x/ln2)` above 1.5·ln2, ±1 between 0.5·ln2 and 1.5·ln2, 0
