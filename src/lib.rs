@@ -19,7 +19,7 @@
 //! | [`audit`] | the gradient check behind `kd-mlp gradcheck`, in f64 through the training code |
 //! | [`study`] | the protocol, seeds and paired design, the job graph, the resumable results store; [`study::run`] |
 //! | [`report`] | the report model, one file per output (Markdown, CSV, JSON, figure), statistics, size/speed |
-//! | [`bench`] | `kd-mlp bench`: the machine score (epochs, inference, the FMA peak, memory, energy) |
+//! | [`bench`](mod@bench) | `kd-mlp bench`: the machine score (epochs, inference, the FMA peak, memory, energy) |
 //! | [`Error`] | the one error type every layer returns |
 //!
 //! The command line (`src/cli/`, in the binary) sits on top and only parses flags, shows

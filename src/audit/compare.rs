@@ -101,7 +101,7 @@ pub struct TensorCheck {
     pub passed: bool,
 }
 
-/// Splits two flat gradients laid out like [`Mlp`]'s parameters (per layer `W` then `b`) into
+/// Splits two flat gradients laid out like [`crate::Mlp`]'s parameters (per layer `W` then `b`) into
 /// their tensors and compares each; a tensor passes when its largest [`rel_err`] is below
 /// `tolerance`.
 ///

@@ -1,9 +1,10 @@
 //! The gradient audit behind `kd-mlp gradcheck`: the analytic gradient of a whole network, as
 //! training computes it, against central finite differences, in f64.
 //!
-//! Everything goes through the library code that trains ([`Mlp::forward`], [`Mlp::backward`] with
-//! a [`Workspace`], [`softmax_cross_entropy`], [`cross_entropy_backward`],
-//! [`distillation_loss`]), instantiated in `f64` instead of `f32`. Four losses are audited: the
+//! Everything goes through the library code that trains ([`crate::Mlp::forward`],
+//! [`crate::Mlp::backward`] with a [`crate::engine::mlp::Workspace`],
+//! [`crate::engine::loss::softmax_cross_entropy`], [`crate::engine::loss::cross_entropy_backward`],
+//! [`crate::engine::loss::distillation_loss`]), instantiated in `f64` instead of `f32`. Four losses are audited: the
 //! hard-label cross-entropy and the distillation loss in each soft-target mode (logits,
 //! probabilities, double-softmax).
 //!

@@ -64,7 +64,7 @@ pub struct GradcheckReport {
     pub tiny: f64,
     /// A tensor passes when its largest relative error is below this.
     pub tolerance: f64,
-    /// Smallest |hidden pre-activation| of the audited problem (at least [`KINK_MARGIN`]).
+    /// Smallest |hidden pre-activation| of the audited problem (at least [`super::KINK_MARGIN`]).
     pub kink_distance: f64,
     /// Hidden (unit, row) pairs the ReLU masks and passes.
     pub relu_masked: usize,

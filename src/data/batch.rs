@@ -87,7 +87,7 @@ unsafe fn scale_row_avx2(dst: &mut [f32], image: &[u8]) {
 }
 
 /// Asks the CPU to bring the images of `indices` into cache, for a batch that comes next: a
-/// hint, which changes no value (see [`prefetch`]).
+/// hint, which changes no value (see `prefetch`).
 pub fn prefetch_images(data: &Dataset, indices: &[usize]) {
     for &i in indices {
         prefetch(data.image(i));

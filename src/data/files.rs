@@ -55,7 +55,7 @@ impl DataSource {
     }
 
     /// The four paths: the explicit ones as given (each must be a file), the others found in
-    /// the folder by [`find_file`].
+    /// the folder by `find_file`.
     pub fn resolve(&self) -> Result<DataFiles, DataError> {
         let explicit = [
             &self.train_images,

@@ -4,7 +4,7 @@
 //! Why: the softmax of a training step takes `exp` of every logit (320 for a batch of 32 and 10
 //! classes), and one call of `libm::expf` at a time was most of the loss's 2.9 µs per step.
 //! `libm::expf` (FreeBSD's `e_expf.c`) is a fixed sequence of f32 operations chosen by a few
-//! branches on the argument; [`expf_lane`] is the same sequence with the branches turned into
+//! branches on the argument; `expf_lane` is the same sequence with the branches turned into
 //! selects, so the compiler can run it on whole registers. Each operation rounds the same way at
 //! any width (and Rust never fuses a multiply and an add on its own), so every lane gives
 //! `libm::expf`'s bits. Arguments outside the range the selects cover (|x| ≥ 87.34, NaN, ±∞)

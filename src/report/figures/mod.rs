@@ -1,9 +1,9 @@
 //! The figures of the report beyond `figure.svg`: learning curves, dark knowledge, the first
 //! layer's weights, confusion matrices and the distillation grid as a forest plot.
 //!
-//! Each is an SVG drawn with plotters' SVG backend (no font files, as in [`super::figure`]);
+//! Each is an SVG drawn with plotters' SVG backend (no font files, as in `report::figure`);
 //! pictures made of pixels (digits, weight tiles) are embedded in the SVG as PNG data
-//! ([`raster`]), so that a 100-tile picture is a few kilobytes rather than 78 400 rectangles.
+//! (`raster`), so that a 100-tile picture is a few kilobytes rather than 78 400 rectangles.
 //! Figures that need weights or predictions read the models from the results folder's
 //! `models/` and the test data when the writer has it ([`Evidence`]); when either is missing,
 //! the figure is [`Drawn::Absent`] with the reason, and the page says so instead of showing a

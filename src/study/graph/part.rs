@@ -11,7 +11,7 @@ use crate::study::scheduler::{run_graph, Finished, Node};
 use crate::study::selection::{select, Inclusion, JobShape, Part};
 use crate::study::store::ResultsStore;
 
-/// [`run`] for a part of the job graph only (see [`crate::study::selection`]): the models of the
+/// [`crate::study::run`] for a part of the job graph only (see [`crate::study::selection`]): the models of the
 /// chosen kinds in one slice, reading every other model they need from `store`. Returns the
 /// records of the part's own models and the number of units its selection was sliced over
 /// (the most slices that all get work).
