@@ -181,5 +181,11 @@ fn bad_axis_values_are_errors_naming_the_flag() {
             "{flag} {value}: {}",
             stderr(&out)
         );
+        // refused before anything is written: no results folder is left behind
+        assert!(
+            !out_dir.exists(),
+            "{flag} {value}: {} was created",
+            out_dir.display()
+        );
     }
 }

@@ -12,6 +12,7 @@ use kd_mlp::engine::loss::SoftTargetMode;
 use kd_mlp::engine::mlp::parse_hidden;
 use kd_mlp::report::write_report_folder;
 use kd_mlp::study::forensics::forensic_arms;
+use kd_mlp::Split;
 
 use kd_mlp::study::selection::{JobGroup, Part};
 use kd_mlp::study::{
@@ -142,6 +143,14 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         data_fingerprint: data_fingerprint(&mnist.train),
         classes: mnist.classes(),
     };
+    // The axes are checked against the split here, before a results folder is made for a
+    // study that cannot run (the study checks them again for library callers).
+    let axes = args.axes.axes()?;
+    axes.check(
+        Split::holdout(mnist.train.len(), args.training.validation_fraction)
+            .train
+            .len(),
+    )?;
     if let Some(group) = args.only {
         let part = Part {
             roles: Some(group.roles()),
@@ -152,7 +161,7 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
             repetitions: reps,
             arms,
             shard: None,
-            axes: args.axes.axes()?,
+            axes: axes.clone(),
         };
         return reproduce_part::run(&study, &part, &mnist, &args.out, threads);
     }
@@ -163,7 +172,7 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         repetitions: reps,
         arms,
         shard,
-        axes: args.axes.axes()?,
+        axes,
     };
     let which = match shard {
         Some(s) => format!(
