@@ -11,3 +11,4 @@ pub mod peak;
 pub mod simd;
 pub mod stagger;
 pub mod threads;
+mod tile;
