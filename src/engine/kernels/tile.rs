@@ -12,6 +12,10 @@ use super::lanes::Lanes;
 pub(super) const MAX_TILE_WIDTH: usize = 48;
 
 /// The first `mr` rows and `nr` columns of a tile from `C` into the registers.
+///
+/// # Safety
+/// `tile` and `c` must describe `mr × nr` valid elements of the output, `mr ≤ MR`,
+/// `nr ≤ NV·lanes ≤ MAX_TILE_WIDTH`; compiled (by inlining) for the level of `V`.
 #[inline(always)]
 pub(super) unsafe fn load_tile<V: Lanes, const MR: usize, const NV: usize>(
     acc: &mut [[V; NV]; MR],
@@ -63,6 +67,10 @@ pub(super) unsafe fn load_tile<V: Lanes, const MR: usize, const NV: usize>(
 }
 
 /// The first `mr` rows and `nr` columns of a tile from the registers into `C`.
+///
+/// # Safety
+/// `tile` and `c` must describe `mr × nr` valid elements of the output, `mr ≤ MR`,
+/// `nr ≤ NV·lanes ≤ MAX_TILE_WIDTH`; compiled (by inlining) for the level of `V`.
 #[inline(always)]
 pub(super) unsafe fn store_tile<V: Lanes, const MR: usize, const NV: usize>(
     acc: &[[V; NV]; MR],
