@@ -5,6 +5,7 @@
 mod axes;
 pub mod forensics;
 mod graph;
+mod model_flops;
 mod models;
 mod progress;
 mod protocol;

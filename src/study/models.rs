@@ -11,11 +11,8 @@ use crate::data::{Dataset, Split};
 use crate::engine::loss::{epsilon_for_entropy, Distillation};
 use crate::engine::mlp::Mlp;
 use crate::error::Error;
-use crate::study::record::{
-    distilled_name, DistillSettings, Record, Role, SmoothingSettings, Source,
-};
+use crate::study::record::{distilled_name, DistillSettings, Record, Role, SmoothingSettings};
 use crate::train::evaluate::evaluate;
-use crate::train::flops::{soft_target_flops, TrainingShape};
 use crate::train::teacher::{SoftTargets, Teacher};
 use crate::train::{train, Objective, TrainConfig, TrainEvent};
 use std::time::Instant;
@@ -212,42 +209,6 @@ impl Context<'_> {
             epsilon: settings.epsilon,
         };
         Ok(self.train_model(slot, id, student, &objective)?.0)
-    }
-
-    /// The analytic FLOPs of training a model of `sizes` for the epochs it ran.
-    fn train_flops(&self, sizes: &[usize], epochs: &[crate::train::EpochRecord]) -> f64 {
-        TrainingShape {
-            sizes,
-            train_samples: self.split.train.len(),
-            val_samples: self.split.validation.len(),
-            batch_size: self.study.protocol.train.batch_size,
-        }
-        .run_flops(epochs)
-    }
-
-    /// The FLOPs of the soft-target pass a distilled student of `source` needed.
-    fn soft_target_flops(&self, source: Source) -> f64 {
-        let protocol = &self.study.protocol;
-        let (hidden, members) = match source {
-            Source::Teacher => (&protocol.teacher_hidden, 1),
-            Source::Ensemble => (&protocol.student_hidden, protocol.ensemble_size),
-        };
-        soft_target_flops(&self.sizes(hidden), members, self.train_data.len())
-    }
-
-    /// A record written before FLOPs were counted gets them, from its own epochs and the
-    /// protocol's shapes (the count is analytic: the same as training would have written), and
-    /// is saved again; nothing else in it changes.
-    fn with_flops(&self, mut record: Record) -> Result<Record, Error> {
-        if record.role == Role::Ensemble || record.train_flops.is_some() {
-            return Ok(record);
-        }
-        record.train_flops = Some(self.train_flops(&record.arch, &record.epochs));
-        if let Some(d) = record.distill {
-            record.soft_target_flops = Some(self.soft_target_flops(d.source));
-        }
-        self.store.save(&record, None)?;
-        Ok(record)
     }
 
     /// The record of `key` if it is already on disk (announced as resumed).
