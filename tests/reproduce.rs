@@ -221,6 +221,37 @@ fn distill_trains_a_student_from_a_saved_ensemble() {
     // well under chance (75 % error on the four quadrant classes)
     assert!(record["test_error"].as_f64().unwrap() < 0.3, "{record}");
     assert!(student.exists());
+
+    // --distill-epochs: exactly that many epochs, early stopping off (patience 1 would stop a
+    // plateau), and the last epoch's weights are the ones saved and evaluated
+    let fixed = tmp.path().join("fixed.safetensors");
+    let out = kd_mlp(&[
+        "distill",
+        "--data",
+        d,
+        "--teacher",
+        &members.join(","),
+        "--arch",
+        "8",
+        "--epochs-max",
+        "20",
+        "--patience",
+        "1",
+        "--distill-epochs",
+        "3",
+        "--out",
+        fixed.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(record["epochs"].as_array().unwrap().len(), 3, "{record}");
+    assert_eq!(record["best_epoch"], 3, "{record}");
+    assert_eq!(record["stopped_early"], false, "{record}");
+    let eval = kd_mlp(&["eval", fixed.to_str().unwrap(), "--data", d, "--json"]);
+    assert!(eval.status.success(), "{}", stderr(&eval));
+    let eval: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert_eq!(eval["test_error"], record["test_error"]);
 }
 
 #[test]
