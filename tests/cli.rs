@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_clean_failure, kd_mlp, stderr, write_synthetic};
+use common::{assert_clean_failure, json_of, kd_mlp, stderr, write_synthetic};
 use std::path::Path;
 
 #[test]
@@ -142,8 +142,7 @@ fn train_then_eval_and_identical_bytes_for_any_thread_count() {
         tmp.path().to_str().unwrap(),
         "--json",
     ]);
-    assert!(out.status.success(), "eval failed: {}", stderr(&out));
-    let eval: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let eval = json_of(&out);
     assert_eq!(eval["test_error"], record["test_error"]);
     let confusion: Vec<Vec<u64>> = serde_json::from_value(eval["confusion"].clone()).unwrap();
     assert_eq!(confusion.iter().flatten().sum::<u64>(), 300);

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{
-    assert_clean_failure, kd_mlp, record_files, small_study_args, stderr,
+    assert_clean_failure, json_of, kd_mlp, record_files, small_study_args, stderr,
     study_records_without_timings, write_synthetic,
 };
 use kd_mlp::engine::mlp::Mlp;
@@ -463,8 +463,7 @@ fn a_learning_rate_of_10_collapses_but_stays_finite_and_1e30_diverges_by_name() 
         "--out",
         model.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let record = json_of(&out);
     for e in record["epochs"].as_array().unwrap() {
         for k in ["train_loss", "val_loss", "val_error"] {
             assert!(e[k].as_f64().is_some_and(f64::is_finite), "{k}: {e}");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_clean_failure, kd_mlp, stderr};
+use common::{assert_clean_failure, json_of, kd_mlp, stderr};
 use kd_mlp::data::idx::{encode_idx, gzip, IdxArray, IdxData};
 use serde_json::Value;
 use std::path::Path;
@@ -71,11 +71,6 @@ fn write_set(
         std::fs::write(dir.join(names[2 * k]), gzip(&encode_idx(&images))).unwrap();
         std::fs::write(dir.join(names[2 * k + 1]), gzip(&encode_idx(&labels))).unwrap();
     }
-}
-
-fn json_of(out: &std::process::Output) -> Value {
-    assert!(out.status.success(), "stderr: {}", stderr(out));
-    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
 }
 
 /// Trains a student (one hidden layer of 64) on `dir`; returns its JSON record and stderr.

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{
-    assert_clean_failure, kd_mlp, small_study_args, stderr, study_records_without_timings,
+    assert_clean_failure, json_of, kd_mlp, small_study_args, stderr, study_records_without_timings,
     write_synthetic,
 };
 use std::path::Path;
@@ -194,29 +194,35 @@ fn distill_trains_a_student_from_a_saved_ensemble() {
         assert!(out.status.success(), "{}", stderr(&out));
         members.push(path.display().to_string());
     }
+    let teachers = members.join(",");
+    // a student of one hidden layer of 8, at most 20 epochs, from both members
+    let distill = |student: &Path, flags: &[&str]| {
+        let student = student.to_str().unwrap();
+        let mut args = vec!["distill", "--data", d, "--teacher", &teachers];
+        args.extend_from_slice(flags);
+        args.extend([
+            "--arch",
+            "8",
+            "--epochs-max",
+            "20",
+            "--out",
+            student,
+            "--json",
+        ]);
+        json_of(&kd_mlp(&args))
+    };
     let student = tmp.path().join("student.safetensors");
-    let out = kd_mlp(&[
-        "distill",
-        "--data",
-        d,
-        "--teacher",
-        &members.join(","),
-        "--alpha",
-        "0.5",
-        "--temperature",
-        "4",
-        "--soft-targets",
-        "probabilities",
-        "--arch",
-        "8",
-        "--epochs-max",
-        "20",
-        "--out",
-        student.to_str().unwrap(),
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let record = distill(
+        &student,
+        &[
+            "--alpha",
+            "0.5",
+            "--temperature",
+            "4",
+            "--soft-targets",
+            "probabilities",
+        ],
+    );
     assert_eq!(record["arch"], serde_json::json!([64, 8, 4]));
     // well under chance (75 % error on the four quadrant classes)
     assert!(record["test_error"].as_f64().unwrap() < 0.3, "{record}");
@@ -225,32 +231,17 @@ fn distill_trains_a_student_from_a_saved_ensemble() {
     // --distill-epochs: exactly that many epochs, early stopping off (patience 1 would stop a
     // plateau), and the last epoch's weights are the ones saved and evaluated
     let fixed = tmp.path().join("fixed.safetensors");
-    let out = kd_mlp(&[
-        "distill",
-        "--data",
-        d,
-        "--teacher",
-        &members.join(","),
-        "--arch",
-        "8",
-        "--epochs-max",
-        "20",
-        "--patience",
-        "1",
-        "--distill-epochs",
-        "3",
-        "--out",
-        fixed.to_str().unwrap(),
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let record = distill(&fixed, &["--patience", "1", "--distill-epochs", "3"]);
     assert_eq!(record["epochs"].as_array().unwrap().len(), 3, "{record}");
     assert_eq!(record["best_epoch"], 3, "{record}");
     assert_eq!(record["stopped_early"], false, "{record}");
-    let eval = kd_mlp(&["eval", fixed.to_str().unwrap(), "--data", d, "--json"]);
-    assert!(eval.status.success(), "{}", stderr(&eval));
-    let eval: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    let eval = json_of(&kd_mlp(&[
+        "eval",
+        fixed.to_str().unwrap(),
+        "--data",
+        d,
+        "--json",
+    ]));
     assert_eq!(eval["test_error"], record["test_error"]);
 }
 

@@ -31,6 +31,12 @@ pub fn kd_mlp(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// The one JSON object a successful run printed on stdout (the run's stderr if it failed).
+pub fn json_of(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "stderr: {}", stderr(out));
+    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
+}
+
 /// Writes a learnable data set (labels 0..3, so 4 classes) of `side`×`side` images: class c lights up one quadrant,
 /// with deterministic noise. Training files gzipped, test files raw (both must load).
 pub fn write_synthetic(dir: &Path, side: usize, train: usize, test: usize) {
