@@ -24,8 +24,8 @@
 //! `xᵀ·dy`; a ragged last register with a masked load), copied into a contiguous panel otherwise
 //! (`W·dyᵀ`). The register
 //! tile of `MR × NV` registers keeps that many independent accumulators in flight, enough to
-//! cover the FMA latency on two ports; depth blocks of [`KC`] keep the `B` panel in L1 while
-//! every row panel of `A` passes. A last panel of only a few columns (the 4 of 100 in a weight
+//! cover the FMA latency on two ports; depth blocks of [`KC`] bound the `B` panel that every
+//! row panel of `A` passes over (every depth of the study's layers is one block). A last panel of only a few columns (the 4 of 100 in a weight
 //! gradient) is computed transposed, its columns as the rows of a small tile ([`gemm`]).
 
 use super::lanes::Lanes;
@@ -33,8 +33,16 @@ use super::pack::{grow, pack_a, pack_b};
 use super::tile::{load_tile, store_tile, MAX_TILE_WIDTH};
 use std::cell::Cell;
 
-/// Depth of a block: a `KC × 32` panel of `B` is 32 KiB, a `KC × 8` panel of `A` 8 KiB.
-pub const KC: usize = 256;
+/// Depth of a block: a `KC × 32` panel of `B` is 128 KiB, a `KC × 8` panel of `A` 32 KiB.
+///
+/// Why so deep, when 256 would keep the `B` panel in L1: between two blocks each tile of `C`
+/// goes out to memory and back, and for the transposed `dx` of `dxᵀ = W·dyᵀ` that round trip is
+/// a column-by-column copy. The kernel reads one row of the panel per 8 cycles of multiply-adds
+/// (16 bytes a cycle at AVX-512), which L2 sustains, so the panel need not sit in L1. Measured on
+/// a Zen 5 EPYC, each product alternating with the old depth of 256 in one process, batch 32:
+/// the backward of 500 × 400 and 400 × 300 8–12 % faster (AVX2 6–7 %), the forward of 784 × 500
+/// 3–6 %; batch 1 000 forwards 1–10 % faster; no shape slower.
+pub const KC: usize = 1024;
 
 /// A read-only strided matrix: element `(r, c)` at `ptr + r·rs + c·cs` (in elements).
 #[derive(Debug, Clone, Copy)]
