@@ -19,7 +19,10 @@
 //! **The shape of the loops.** `A` is read in panels of `MR` rows, the kernel broadcasting one
 //! value of each row per step of `k`: in place when its rows are contiguous (`x`, `W`) or when
 //! the `MR` values of one `k` are side by side (`xᵀ` of `dW = xᵀ·dy`), packed into that layout
-//! otherwise, and always for a last partial panel, so nothing past `A` is read. `B` is read in
+//! otherwise, and always for a last partial panel, so nothing past `A` is read; the rows a
+//! last partial panel would waste go to panels of a shorter tile of `MRT` rows where that is
+//! less work ([`super::row_panels`]: a batch of 32 at AVX2 is four panels of 6 and two of 4,
+//! not six of 6). `B` is read in
 //! panels of `NV` registers of lanes ([`Lanes`]): in place when its rows are contiguous (`x·W`,
 //! `xᵀ·dy`; a ragged last register with a masked load), copied into a contiguous panel otherwise
 //! (`W·dyᵀ`). The register
@@ -30,6 +33,7 @@
 
 use super::lanes::Lanes;
 use super::pack::{grow, pack_a, pack_b};
+use super::row_panels::{RowPanel, RowPanels};
 use super::tile::{load_tile, store_tile, MAX_TILE_WIDTH};
 use std::cell::Cell;
 
@@ -75,7 +79,8 @@ thread_local! {
 }
 
 /// `C = A·B` for `A: (m, k)`, `B: (k, n)`, `C: (m, n)`, with a register tile of `MR` rows (`MRT`
-/// for a last panel of at most that many columns computed transposed) and `NV` registers of
+/// for the rows a partial panel would waste, and for a last panel of at most that many columns
+/// computed transposed) and `NV` registers of
 /// `V`; a last column panel that fits `NH` registers gets a tile that wide, and a last whole
 /// panel followed by at most half a register of columns becomes one panel of `NW` registers
 /// (`NW = NV`: never). A forward of 100 outputs at AVX-512 is two panels of 32 and one of 48
@@ -111,10 +116,10 @@ pub unsafe fn gemm<
     let width = NV * V::WIDTH;
     let rest = n % width;
     if !(rest > 0 && 2 * rest <= V::WIDTH && n > width && a.rs == 1 && m >= 4 * MR) {
-        return panels::<V, MR, NV, NH, NW>(m, k, n, a, b, c);
+        return panels::<V, MR, MRT, NV, NH, NW>(m, k, n, a, b, c);
     }
     let n_main = n - rest;
-    panels::<V, MR, NV, NH, NW>(m, k, n_main, a, b, c);
+    panels::<V, MR, MRT, NV, NH, NW>(m, k, n_main, a, b, c);
     let b_rest_t = Strided {
         ptr: b.ptr.offset(n_main as isize * b.cs),
         rs: b.cs,
@@ -133,9 +138,9 @@ pub unsafe fn gemm<
     // A tile of `MRT` rows when the panel has that few columns, so that no row of the tile is
     // padding (4 of 100 columns: half the multiply-adds of a tile of 8).
     if rest <= MRT {
-        panels::<V, MRT, NV, NH, NW>(rest, k, m, b_rest_t, a_t, c_rest_t);
+        panels::<V, MRT, MRT, NV, NH, NW>(rest, k, m, b_rest_t, a_t, c_rest_t);
     } else {
-        panels::<V, MR, NV, NH, NW>(rest, k, m, b_rest_t, a_t, c_rest_t);
+        panels::<V, MR, MRT, NV, NH, NW>(rest, k, m, b_rest_t, a_t, c_rest_t);
     }
 }
 
@@ -144,7 +149,14 @@ pub unsafe fn gemm<
 /// # Safety
 /// As [`gemm`].
 #[inline(always)]
-unsafe fn panels<V: Lanes, const MR: usize, const NV: usize, const NH: usize, const NW: usize>(
+unsafe fn panels<
+    V: Lanes,
+    const MR: usize,
+    const MRT: usize,
+    const NV: usize,
+    const NH: usize,
+    const NW: usize,
+>(
     m: usize,
     k: usize,
     n: usize,
@@ -173,19 +185,25 @@ unsafe fn panels<V: Lanes, const MR: usize, const NV: usize, const NH: usize, co
     // `xᵀ` of `dW = xᵀ·dy`: the `MR` values of one step of `k` are adjacent, which is the packed
     // layout with a longer stride, so it is read in place too (a copy of `x` per step saved).
     let cols_in_place = !rows_in_place && a.rs == 1;
-    // A packed `A` holds every panel; an `A` read in place only its last, partial panel.
-    let first_packed = if rows_in_place || cols_in_place {
-        m / MR
-    } else {
-        0
-    };
-    grow(a_buf, (m.div_ceil(MR) - first_packed) * MR * k);
-    pack_a::<MR>(m, k, first_packed, a, a_buf);
+    // A packed `A` holds every panel; an `A` read in place only its partial panels.
     let a_src = ASource {
         a,
         cols_in_place,
-        packed: a_buf,
-        first_packed,
+        any_in_place: rows_in_place || cols_in_place,
+        panels: RowPanels::new(m, MR, MRT),
+        packed: a_buf.as_ptr(),
+    };
+    let packed_len: usize = a_src
+        .panels
+        .iter()
+        .filter(|p| !a_src.in_place(p))
+        .map(|p| p.height * k)
+        .sum();
+    grow(a_buf, packed_len);
+    pack_a(a_src.panels, |p| a_src.in_place(p), k, a, a_buf);
+    let a_src = ASource {
+        packed: a_buf.as_ptr(),
+        ..a_src
     };
     let width = NV * V::WIDTH;
     grow(b_buf, KC * NW.max(NV) * V::WIDTH);
@@ -196,33 +214,40 @@ unsafe fn panels<V: Lanes, const MR: usize, const NV: usize, const NH: usize, co
         // per row of the tile for them alone.
         let left = n - jc;
         if NW > NV && left > width && left <= NW * V::WIDTH && 2 * (left - width) <= V::WIDTH {
-            column_panel::<V, MR, NW>(m, k, jc, left, &a_src, b, c, b_buf);
+            column_panel::<V, MR, MRT, NW>(k, jc, left, &a_src, b, c, b_buf);
             break;
         }
         if nr <= NH * V::WIDTH {
-            column_panel::<V, MR, NH>(m, k, jc, nr, &a_src, b, c, b_buf);
+            column_panel::<V, MR, MRT, NH>(k, jc, nr, &a_src, b, c, b_buf);
         } else {
-            column_panel::<V, MR, NV>(m, k, jc, nr, &a_src, b, c, b_buf);
+            column_panel::<V, MR, MRT, NV>(k, jc, nr, &a_src, b, c, b_buf);
         }
     }
     SCRATCH.with(|s| s.set(scratch));
 }
 
-/// Where the kernel reads `A`: panels before `first_packed` in place (by rows, or by columns when
-/// `cols_in_place`), the rest from `packed`.
-struct ASource<'a> {
+/// Where the kernel reads `A`: whole panels in place when `any_in_place` (by rows, or by
+/// columns when `cols_in_place`), every other panel from `packed`, one after another.
+#[derive(Clone, Copy)]
+struct ASource {
     a: Strided,
     cols_in_place: bool,
-    packed: &'a [f32],
-    first_packed: usize,
+    any_in_place: bool,
+    panels: RowPanels,
+    packed: *const f32,
+}
+
+impl ASource {
+    fn in_place(&self, panel: &RowPanel) -> bool {
+        self.any_in_place && panel.rows == panel.height
+    }
 }
 
 /// Columns `jc .. jc + nr` (`nr ≤ NV·lanes`) of `C` from the packed `A`, one depth block at a
 /// time.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn column_panel<V: Lanes, const MR: usize, const NV: usize>(
-    m: usize,
+unsafe fn column_panel<V: Lanes, const MR: usize, const MRT: usize, const NV: usize>(
     k: usize,
     jc: usize,
     nr: usize,
@@ -246,43 +271,79 @@ unsafe fn column_panel<V: Lanes, const MR: usize, const NV: usize>(
             pack_b::<V>(kc, nr, width, pc, jc, b, b_buf);
             (b_buf.as_ptr(), width as isize)
         };
-        let masked = in_place && tail < V::WIDTH;
-        for p in 0..m.div_ceil(MR) {
-            let ic = p * MR;
-            let mr = MR.min(m - ic);
-            let tile = c.ptr.add(ic * c.rs + jc * c.cs);
-            let mut acc = [[V::zero(); NV]; MR];
-            if pc > 0 {
-                load_tile(&mut acc, tile, c, mr, nr);
-            }
-            let (ap, a_rs, packed) = if p < a_src.first_packed {
-                let a = a_src.a;
+        let block = Block {
+            kc,
+            pc,
+            nr,
+            bp,
+            b_rs,
+            tail,
+            masked: in_place && tail < V::WIDTH,
+        };
+        let mut packed = a_src.packed;
+        for panel in a_src.panels.iter() {
+            let (ap, a_rs, by_columns) = if a_src.in_place(&panel) {
+                let (a, ic) = (a_src.a, panel.start as isize);
                 if a_src.cols_in_place {
-                    (a.ptr.offset(ic as isize + pc as isize * a.cs), a.cs, true)
+                    (a.ptr.offset(ic + pc as isize * a.cs), a.cs, true)
                 } else {
-                    (a.ptr.offset(ic as isize * a.rs + pc as isize), a.rs, false)
+                    (a.ptr.offset(ic * a.rs + pc as isize), a.rs, false)
                 }
             } else {
-                let offset = (p - a_src.first_packed) * MR * k + pc * MR;
-                (a_src.packed.as_ptr().add(offset), MR as isize, true)
+                let here = packed.add(pc * panel.height);
+                packed = packed.add(panel.height * k);
+                (here, panel.height as isize, true)
             };
-            match (packed, masked) {
-                (false, false) => {
-                    kernel::<V, MR, NV, false, false>(kc, ap, a_rs, bp, b_rs, tail, &mut acc)
-                }
-                (false, true) => {
-                    kernel::<V, MR, NV, false, true>(kc, ap, a_rs, bp, b_rs, tail, &mut acc)
-                }
-                (true, false) => {
-                    kernel::<V, MR, NV, true, false>(kc, ap, a_rs, bp, b_rs, tail, &mut acc)
-                }
-                (true, true) => {
-                    kernel::<V, MR, NV, true, true>(kc, ap, a_rs, bp, b_rs, tail, &mut acc)
-                }
+            let tile = c.ptr.add(panel.start * c.rs + jc * c.cs);
+            if panel.height == MR {
+                row_tile::<V, MR, NV>(&block, ap, a_rs, by_columns, tile, c, panel.rows);
+            } else {
+                row_tile::<V, MRT, NV>(&block, ap, a_rs, by_columns, tile, c, panel.rows);
             }
-            store_tile(&acc, tile, c, mr, nr);
         }
     }
+}
+
+/// What every tile of one depth block of a column panel shares: the depth `kc` from `pc`, the
+/// panel's `nr` columns, the `B` panel at `bp` (row stride `b_rs`, a last register of `tail`
+/// lanes read `masked`).
+struct Block {
+    kc: usize,
+    pc: usize,
+    nr: usize,
+    bp: *const f32,
+    b_rs: isize,
+    tail: usize,
+    masked: bool,
+}
+
+/// One tile of `H` rows (`mr` of them real) for one depth block: from `C` (after the first
+/// block), through the kernel, back to `C`. `A[r, k]` at `ap + k·a_rs + r` when `by_columns`,
+/// at `ap + r·a_rs + k` otherwise.
+#[inline(always)]
+unsafe fn row_tile<V: Lanes, const H: usize, const NV: usize>(
+    block: &Block,
+    ap: *const f32,
+    a_rs: isize,
+    by_columns: bool,
+    tile: *mut f32,
+    c: Out,
+    mr: usize,
+) {
+    let Block {
+        kc, bp, b_rs, tail, ..
+    } = *block;
+    let mut acc = [[V::zero(); NV]; H];
+    if block.pc > 0 {
+        load_tile(&mut acc, tile, c, mr, block.nr);
+    }
+    match (by_columns, block.masked) {
+        (false, false) => kernel::<V, H, NV, false, false>(kc, ap, a_rs, bp, b_rs, tail, &mut acc),
+        (false, true) => kernel::<V, H, NV, false, true>(kc, ap, a_rs, bp, b_rs, tail, &mut acc),
+        (true, false) => kernel::<V, H, NV, true, false>(kc, ap, a_rs, bp, b_rs, tail, &mut acc),
+        (true, true) => kernel::<V, H, NV, true, true>(kc, ap, a_rs, bp, b_rs, tail, &mut acc),
+    }
+    store_tile(&acc, tile, c, mr, block.nr);
 }
 
 /// The register tile: for each `k` of the block, one row of the `B` panel (`NV` registers) and

@@ -174,7 +174,7 @@ mod tests {
     /// The definition of the arithmetic, checked exactly: every element equals the chain
     /// `c = fma(a[i, k], b[k, j], c)` over `k` in order, at every SIMD level this CPU has, for
     /// each layout of the training step, ragged tile edges, a narrow last panel, a last panel
-    /// computed transposed, one row, and depths beyond a block.
+    /// computed transposed, short row panels, one row, and depths beyond a block.
     #[test]
     fn every_level_computes_the_in_order_fma_chain() {
         use crate::engine::kernels::gemm::{Out, Strided, KC};
@@ -192,7 +192,7 @@ mod tests {
         });
         let dy =
             Array2::from_shape_fn((13, 77), |(i, j)| ((i * 5 + j * 3) % 13) as f32 / 6.0 - 1.0);
-        let cases: [(ArrayView2<f32>, ArrayView2<f32>); 8] = [
+        let cases: [(ArrayView2<f32>, ArrayView2<f32>); 10] = [
             // 77 columns: a last panel of 13, read in place with a masked load (AVX-512)
             (x.view(), w.view()),
             // 70 columns: a whole panel and 6 more in one wide panel (AVX-512)
@@ -206,6 +206,11 @@ mod tests {
             (x.slice(s![..1, ..]), w.view()),
             // dxᵀ = W·dyᵀ: `A` in place with a partial last panel, `B` packed
             (w.view(), dy.t()),
+            // 12 rows: a panel of 8 and a short one of 4 read in place (AVX-512)
+            (x.slice(s![..12, ..]), w.view()),
+            // 1 068 rows by columns: a short last panel of 4 in place (AVX-512); at AVX2 and
+            // the portable level the 1 069 rows above end in short panels, one partial
+            (x.slice(s![.., ..KC + 44]).reversed_axes(), dy.view()),
         ];
         for (a, b) in cases {
             let want = chain(a, b);

@@ -8,6 +8,7 @@ pub mod lanes;
 pub mod matmul;
 mod pack;
 pub mod peak;
+mod row_panels;
 pub mod simd;
 pub mod stagger;
 pub mod threads;

@@ -5,6 +5,7 @@
 
 use super::gemm::Strided;
 use super::lanes::Lanes;
+use super::row_panels::{RowPanel, RowPanels};
 
 /// Grows `buf` to at least `len` floats (never shrinks it: the packing buffers are reused).
 #[inline(always)]
@@ -14,25 +15,31 @@ pub(super) fn grow(buf: &mut Vec<f32>, len: usize) {
     }
 }
 
-/// The panels of `MR` rows of `A` from `first` on, into `buf`: each holds, for each `k`, rows
-/// `p·MR .. p·MR + MR` side by side; rows past `m` are zeros (their results are never stored).
+/// The panels of `A` that are not read in place, one after another into `buf`: each holds, for
+/// each `k`, its rows side by side in a group of the panel's height, the rows past its end zeros
+/// (their results are never stored).
 #[inline(always)]
-pub(super) unsafe fn pack_a<const MR: usize>(
-    m: usize,
+pub(super) unsafe fn pack_a(
+    panels: RowPanels,
+    in_place: impl Fn(&RowPanel) -> bool,
     k: usize,
-    first: usize,
     a: Strided,
     buf: &mut [f32],
 ) {
-    for p in first..m.div_ceil(MR) {
-        let ic = p * MR;
-        let rows = MR.min(m - ic);
+    let mut offset = 0;
+    for panel in panels.iter().filter(|p| !in_place(p)) {
         let origin = Strided {
-            ptr: a.ptr.offset(ic as isize * a.rs),
+            ptr: a.ptr.offset(panel.start as isize * a.rs),
             ..a
         };
-        let dst = buf.as_mut_ptr().add((p - first) * MR * k);
-        interleave(rows, MR, k, origin, dst);
+        interleave(
+            panel.rows,
+            panel.height,
+            k,
+            origin,
+            buf.as_mut_ptr().add(offset),
+        );
+        offset += panel.height * k;
     }
 }
 
