@@ -28,8 +28,9 @@
 //! (`W·dyᵀ`). The register
 //! tile of `MR × NV` registers keeps that many independent accumulators in flight, enough to
 //! cover the FMA latency on two ports; depth blocks of [`KC`] bound the `B` panel that every
-//! row panel of `A` passes over (every depth of the study's layers is one block). A last panel of only a few columns (the 4 of 100 in a weight
-//! gradient) is computed transposed, its columns as the rows of a small tile ([`gemm`]).
+//! row panel of `A` passes over (every depth of the study's layers is one block). A last panel
+//! of only a few columns (the 4 of 100 in a weight gradient) is computed transposed, its columns
+//! as the rows of a small tile ([`gemm`]).
 
 use super::lanes::Lanes;
 use super::pack::{grow, pack_a, pack_b};
@@ -186,24 +187,24 @@ unsafe fn panels<
     // layout with a longer stride, so it is read in place too (a copy of `x` per step saved).
     let cols_in_place = !rows_in_place && a.rs == 1;
     // A packed `A` holds every panel; an `A` read in place only its partial panels.
+    let panels = RowPanels::new(m, MR, MRT);
+    let any_in_place = rows_in_place || cols_in_place;
+    let in_place = |p: &RowPanel| any_in_place && p.is_whole();
+    grow(
+        a_buf,
+        panels
+            .iter()
+            .filter(|p| !in_place(p))
+            .map(|p| p.height * k)
+            .sum(),
+    );
+    pack_a(panels, in_place, k, a, a_buf);
     let a_src = ASource {
         a,
         cols_in_place,
-        any_in_place: rows_in_place || cols_in_place,
-        panels: RowPanels::new(m, MR, MRT),
+        any_in_place,
+        panels,
         packed: a_buf.as_ptr(),
-    };
-    let packed_len: usize = a_src
-        .panels
-        .iter()
-        .filter(|p| !a_src.in_place(p))
-        .map(|p| p.height * k)
-        .sum();
-    grow(a_buf, packed_len);
-    pack_a(a_src.panels, |p| a_src.in_place(p), k, a, a_buf);
-    let a_src = ASource {
-        packed: a_buf.as_ptr(),
-        ..a_src
     };
     let width = NV * V::WIDTH;
     grow(b_buf, KC * NW.max(NV) * V::WIDTH);
@@ -228,7 +229,6 @@ unsafe fn panels<
 
 /// Where the kernel reads `A`: whole panels in place when `any_in_place` (by rows, or by
 /// columns when `cols_in_place`), every other panel from `packed`, one after another.
-#[derive(Clone, Copy)]
 struct ASource {
     a: Strided,
     cols_in_place: bool,
@@ -239,7 +239,7 @@ struct ASource {
 
 impl ASource {
     fn in_place(&self, panel: &RowPanel) -> bool {
-        self.any_in_place && panel.rows == panel.height
+        self.any_in_place && panel.is_whole()
     }
 }
 

@@ -17,6 +17,14 @@ pub(super) struct RowPanel {
     pub height: usize,
 }
 
+impl RowPanel {
+    /// Whether the panel fills its tile (a partial one is always packed, so nothing past `A` is
+    /// read).
+    pub fn is_whole(&self) -> bool {
+        self.rows == self.height
+    }
+}
+
 /// The panels of `m` rows for tiles of `mr` and `mrt ≤ mr` rows, in order.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct RowPanels {
