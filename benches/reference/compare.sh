@@ -28,13 +28,13 @@ if ! "$python" -c 'import torch, numpy' 2>/dev/null; then
     echo "compare.sh: '$python' cannot import torch and numpy (give --python PATH)" >&2
     exit 2
 fi
-cargo build --release --quiet
+kd_mlp="$(scripts/release-binary.sh)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 kd_mlp_epoch() { # ARCH -> seconds of the fastest of $repeat one-epoch runs, validation excluded
     for _ in $(seq "$repeat"); do
-        ./target/release/kd-mlp --threads "$threads" train --data "$data" --arch "$1" \
+        "$kd_mlp" --threads "$threads" train --data "$data" --arch "$1" \
             --epochs-max 1 --json --out "$work/model.safetensors" |
             "$python" -c 'import json, sys; print(json.load(sys.stdin)["epochs"][0]["seconds"])'
     done | sort -g | head -1

@@ -12,7 +12,7 @@
 # docs/SCALING.md explains the design.
 #
 # Usage: scripts/slurm/submit.sh [--wait] [--students LIST] OUT_DIR [reproduce flags...]
-# Environment: KD_MLP (the binary; default target/release/kd-mlp of this checkout),
+# Environment: KD_MLP (the binary; default this checkout's release build, wherever cargo puts it),
 #   KD_MLP_CPUS (CPUs per task, default 2), KD_MLP_STUDENT_TASKS (default 40),
 #   and sbatch's own SBATCH_* variables (partition, time limit, account...).
 set -euo pipefail
@@ -57,7 +57,7 @@ done
 # --quick wins over --reps in reproduce, wherever it stands.
 if printf '%s\n' "${args[@]}" | grep -qx -- --quick; then reps=2; fi
 
-KD_MLP=$(realpath "${KD_MLP:-$repo/target/release/kd-mlp}")
+KD_MLP=$(realpath "${KD_MLP:-$("$repo/scripts/release-binary.sh" --no-build)}")
 [[ -x $KD_MLP ]] || { echo "$0: $KD_MLP is not an executable; build with cargo build --release" >&2; exit 2; }
 export KD_MLP
 cpus=${KD_MLP_CPUS:-2}

@@ -21,7 +21,7 @@
 //! the `MR` values of one `k` are side by side (`xᵀ` of `dW = xᵀ·dy`), packed into that layout
 //! otherwise, and always for a last partial panel, so nothing past `A` is read; the rows a
 //! last partial panel would waste go to panels of a shorter tile of `MRT` rows where that is
-//! less work ([`super::row_panels`]: a batch of 32 at AVX2 is four panels of 6 and two of 4,
+//! less work (`row_panels`: a batch of 32 at AVX2 is four panels of 6 and two of 4,
 //! not six of 6). `B` is read in
 //! panels of `NV` registers of lanes ([`Lanes`]): in place when its rows are contiguous (`x·W`,
 //! `xᵀ·dy`; a ragged last register with a masked load), copied into a contiguous panel otherwise
