@@ -149,6 +149,31 @@ fn one_subset_per_repetition_and_size_and_the_same_records_for_any_thread_count(
             .unwrap())
         / 2.0;
     assert!((mean - want).abs() < 1e-12);
+    // ... and says so: the cell's size and student in summary.json, table.md and the page, whose
+    // figures include the axes figure.
+    assert_eq!(summary["table1_cell"]["train_samples"], 300);
+    let student = &a["rep00/n300/w8/independent"]["arch"];
+    assert_eq!(&summary["table1_cell"]["student_arch"], student);
+    let arch: Vec<String> = student
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let cell = format!(
+        "its cell of 300 training samples, student {}",
+        arch.join("-")
+    );
+    let table = std::fs::read_to_string(one.join("table.md")).unwrap();
+    assert!(table.contains(&cell), "{table}");
+    let page = std::fs::read_to_string(one.join("report.html")).unwrap();
+    assert!(page.contains(&cell));
+    assert!(page.contains(kd_mlp::report::figures::axes_curve::TITLE));
+    assert_eq!(
+        page.matches("<svg").count(),
+        std::fs::read_dir(one.join("figures")).unwrap().count() + 1,
+        "every figure of figures/, and figure.svg, inline on the page"
+    );
 }
 
 #[test]

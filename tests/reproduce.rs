@@ -302,3 +302,61 @@ fn shards_merge_into_the_unsharded_report() {
         "--shard",
     );
 }
+
+#[test]
+fn report_with_the_data_redraws_every_figure_reproduce_drew() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    write_synthetic(&data, 8, 400, 100);
+    let dir = tmp.path().join("study");
+    let out = reproduce(&data, &dir, "2", "2", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let figures = |dir: &Path| {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.join("figures"))
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&path).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let page = |dir: &Path| std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let (drawn, drawn_page) = (figures(&dir), page(&dir));
+    let names: Vec<&str> = drawn.iter().map(|(n, _)| n.as_str()).collect();
+    for needs_data in ["dark-knowledge.svg", "confusion.svg"] {
+        assert!(names.contains(&needs_data), "{needs_data} not in {names:?}");
+    }
+
+    // From the records and models alone, the figures that need the test data are notes.
+    let d = dir.to_str().unwrap();
+    let out = kd_mlp(&["report", d]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!dir.join("figures/confusion.svg").exists());
+    assert!(page(&dir).contains("--data DATA"));
+
+    // With the data, the same figures and the same page as `reproduce` wrote, byte for byte.
+    let out = kd_mlp(&["report", d, "--data", data.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again = figures(&dir);
+    let names_again: Vec<&str> = again.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names_again, names);
+    for ((name, a), (_, b)) in again.iter().zip(&drawn) {
+        assert!(a == b, "figures/{name} differs from reproduce's");
+    }
+    assert_eq!(page(&dir), drawn_page);
+
+    // Another data set is refused before anything is written.
+    let other = tmp.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    write_synthetic(&other, 8, 300, 100);
+    std::fs::remove_file(dir.join("report.html")).unwrap();
+    assert_clean_failure(
+        &kd_mlp(&["report", d, "--data", other.to_str().unwrap()]),
+        "not the data of the study",
+    );
+    assert!(!dir.join("report.html").exists());
+}

@@ -10,7 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use kd_mlp::engine::loss::SoftTargetMode;
 use kd_mlp::engine::mlp::parse_hidden;
-use kd_mlp::report::write_report_folder;
+use kd_mlp::report::{write_report_folder, SpeedTable};
 use kd_mlp::study::forensics::forensic_arms;
 use kd_mlp::Split;
 
@@ -256,7 +256,14 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
     let records = merge_records(vec![store.all_records()?])?;
     let (first_t, first_a) = (args.temperatures[0], args.alphas[0]);
     let writing = Instant::now();
-    let markdown = write_report_folder(&args.out, &records, first_t, first_a, Some(&mnist))?;
+    let markdown = write_report_folder(
+        &args.out,
+        &records,
+        first_t,
+        first_a,
+        Some(&mnist),
+        SpeedTable::Measure,
+    )?;
     println!("\n{markdown}");
     println!(
         "report written in {:.2} s: {} (tables, figures/, report.html)",

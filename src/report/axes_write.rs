@@ -4,7 +4,7 @@
 
 use super::axes::{build_axes_report, AxesReport};
 use super::cells::has_axes;
-use super::figures::axes_curve;
+use super::figures::{axes_curve, Drawn, Figure};
 use crate::error::Error;
 use crate::persist::write_atomically;
 use crate::report::stats::Summary;
@@ -13,18 +13,19 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// Writes the axes report of `records` into `dir` if they have grid axes; the figure uses the
-/// arms at `temperature` and `alpha` (Table 1's). Returns whether it wrote anything.
+/// arms at `temperature` and `alpha` (Table 1's). Returns the figure (drawn, or why not) for
+/// `report.html` when it wrote anything.
 pub fn write_axes_report(
     dir: &Path,
     records: &[Record],
     temperature: f64,
     alpha: f64,
-) -> Result<bool, Error> {
+) -> Result<Option<Figure>, Error> {
     if !has_axes(records) {
-        return Ok(false);
+        return Ok(None);
     }
     let Some(report) = build_axes_report(records) else {
-        return Ok(false);
+        return Ok(None);
     };
     let json = serde_json::to_string_pretty(&report)
         .map_err(|e| Error::Config(format!("serializing the axes report: {e}")))?;
@@ -54,7 +55,15 @@ pub fn write_axes_report(
     };
     let markdown = render_axes_markdown(&report) + "\n" + &figure_note;
     write_atomically(&dir.join("axes.md"), markdown.as_bytes())?;
-    Ok(true)
+    Ok(Some(Figure {
+        file: "axes.svg",
+        title: axes_curve::TITLE,
+        reading: axes_curve::READING,
+        drawn: match figure {
+            Ok(svg) => Drawn::Svg(svg),
+            Err(why) => Drawn::Absent(why),
+        },
+    }))
 }
 
 fn pct(s: &Summary) -> String {

@@ -238,6 +238,8 @@ pub fn build_report(
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect(),
+        // Set by the writer, which sees the whole study (`cells::table1_cell`).
+        table1_cell: None,
     })
 }
 

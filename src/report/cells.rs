@@ -1,6 +1,7 @@
 //! The cells of a study with grid axes (training-set size, student width, label smoothing), as
 //! the records say them, and the protocol's cell that Table 1 and the figures are made of.
 
+use super::model::Table1Cell;
 use crate::study::record::{Record, Role};
 
 /// The training samples of a record's cell, `None` for the whole training split of a study
@@ -52,5 +53,22 @@ pub fn has_axes(records: &[Record]) -> bool {
         r.train_subset.is_some()
             || r.role == Role::Smoothed
             || (is_student(r) && member_arch.as_ref().is_some_and(|a| &r.arch != a))
+    })
+}
+
+/// Which cell Table 1 shows, for a study with grid axes (`None` without axes, where Table 1 is
+/// the whole study): the training size and the student of [`protocol_cell`].
+pub fn table1_cell(records: &[Record]) -> Option<Table1Cell> {
+    if !has_axes(records) {
+        return None;
+    }
+    let cell = protocol_cell(records);
+    let student = cell
+        .iter()
+        .find(|r| is_student(r))
+        .or_else(|| cell.iter().find(|r| r.role == Role::Member))?;
+    Some(Table1Cell {
+        train_samples: cell.iter().filter_map(train_size).max(),
+        student_arch: student.arch.clone(),
     })
 }

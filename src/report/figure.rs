@@ -1,12 +1,16 @@
-//! `figure.svg`: the paper's Figure 3 from our data.
+//! `figure.svg`: the paper's Figure 3 from our data, as a dot plot.
 //!
 //! Drawn with the `plotters` crate's SVG backend, built with only the `svg_backend` feature.
 //! Without the `ttf` or `ab_glyph` features plotters needs no font file: it estimates text
 //! extents from the character count (its `naive` font module) and writes `<text>` elements that
 //! the viewer lays out with its own fonts. Drawing therefore works on a machine without any
 //! system font (a fresh CI machine), at the price of approximate text widths, which the generous
-//! label area absorbs. The bars are horizontal, one per row, with the short names on the left, so
-//! the labels never collide at 800 px wide.
+//! label areas absorb.
+//!
+//! The differences the study is about are tenths of a percentage point on errors of 2–3 %, so
+//! the error axis is zoomed to the data, and says so under it: bars from 0 made them a few
+//! pixels wide. Each row is our mean as a dot with its 95 % interval, the paper's value as a
+//! cross just below it, and both numbers in a column on the right.
 
 use super::model::{RowKind, RowSummary, StudyReport};
 use crate::error::Error;
@@ -16,6 +20,9 @@ use crate::error::Error;
 pub const TABLE1_FIGURE_TITLE: &str =
     "Test error: our runs (mean, 95 % CI) and the paper's Table 1";
 
+/// What the error axis says under it: it does not start at zero.
+pub const ZOOMED_AXIS_NOTE: &str = "axis zoomed to the data, not from 0";
+
 /// Any plotters failure, as a configuration error naming the figure.
 pub(super) fn plot_error(e: impl std::fmt::Display) -> Error {
     Error::Config(format!("drawing the figure failed: {e}"))
@@ -23,51 +30,70 @@ pub(super) fn plot_error(e: impl std::fmt::Display) -> Error {
 
 /// The figure's width in pixels.
 pub(super) const FIGURE_WIDTH: u32 = 800;
+/// The width of the right-hand column of numbers.
+const NUMBERS_WIDTH: u32 = 170;
+/// The height of the legend strip under the chart.
+const LEGEND_HEIGHT: u32 = 40;
 
-/// The paper's Figure 3 from our data: one horizontal bar per row (our mean test error, in %),
-/// 95 % CI whiskers, our mean printed at the base of its bar, and the paper's Table 1 value as a red cross
-/// where it has one.
+/// The values a row puts on the axis, in %: our mean and interval, and the paper's value.
+fn row_values(r: &RowSummary) -> impl Iterator<Item = f64> + '_ {
+    let s = &r.summary;
+    [
+        Some(s.mean),
+        Some(s.ci95_low),
+        Some(s.ci95_high),
+        r.paper_error,
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|v| v.is_finite())
+    .map(|v| 100.0 * v)
+}
+
+/// The error axis, in %: every row's values with a margin of a tenth of their span (at least
+/// 0.05 pp) on each side, rounded out to tenths of a point; `0..1` when there is nothing to show.
+pub(super) fn zoomed_range(rows: &[RowSummary]) -> (f64, f64) {
+    let (lo, hi) = rows
+        .iter()
+        .flat_map(row_values)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let margin = (0.1 * (hi - lo)).max(0.05);
+    let lo = (((lo - margin) * 10.0).floor() / 10.0).max(0.0);
+    let hi = ((hi + margin) * 10.0).ceil() / 10.0;
+    (lo, hi.max(lo + 0.1))
+}
+
+/// The paper's Figure 3 from our data: a line per Table 1 row with our mean test error (in %)
+/// as a dot, its 95 % CI as a whisker, and the paper's value as a red cross just below where it
+/// has one; the numbers in a column on the right; the error axis zoomed to the data.
 pub fn render_figure_svg(report: &StudyReport) -> Result<String, Error> {
     use plotters::prelude::*;
     use plotters::style::text_anchor::{HPos, Pos, VPos};
 
     let rows = &report.rows;
     let n = rows.len().max(1);
-    let height = (120 + 52 * n as u32).max(320);
+    let cell_line = report
+        .table1_cell
+        .as_ref()
+        .map(|c| format!("Table 1 is the cell of {}", c.describe()));
+    let legend_height = LEGEND_HEIGHT + if cell_line.is_some() { 22 } else { 0 };
+    let height = (150 + 46 * n as u32).max(320) + legend_height - LEGEND_HEIGHT;
     let labels: Vec<&'static str> = rows.iter().map(|r| RowKind::of(r).short()).collect();
     // Row k is drawn k-th from the top: segment n − 1 − k of the upward y axis.
     let seg = |k: usize| (n - 1 - k) as i32;
-    let ours_high = |r: &RowSummary| {
-        let s = &r.summary;
-        if s.ci95_high.is_finite() {
-            s.ci95_high.max(s.mean)
-        } else {
-            s.mean
-        }
-    };
-    let top = rows
-        .iter()
-        .map(|r| ours_high(r).max(r.paper_error.unwrap_or(0.0)))
-        .fold(0.0f64, f64::max)
-        * 100.0;
-    // Room on the right for the legend.
-    let x_max = if top > 0.0 { top * 1.75 } else { 1.0 };
-    // The legend goes in the right-hand corner whose three rows reach least far.
-    let reach = |rs: &[RowSummary]| {
-        rs.iter()
-            .map(|r| ours_high(r).max(r.paper_error.unwrap_or(0.0)))
-            .fold(0.0f64, f64::max)
-    };
-    let legend_corner =
-        if reach(&rows[..rows.len().min(3)]) < reach(&rows[rows.len().saturating_sub(3)..]) {
-            SeriesLabelPosition::UpperRight
-        } else {
-            SeriesLabelPosition::LowerRight
-        };
+    let (x_lo, x_hi) = zoomed_range(rows);
 
-    let bar = RGBColor(76, 114, 176);
+    let ours = RGBColor(0, 114, 178);
     let paper = RGBColor(213, 55, 0);
     let font = "sans-serif";
+    // Our dot sits a little above the row's centre line, the paper's cross a little below.
+    const OURS_DY: i32 = -6;
+    const PAPER_DY: i32 = 9;
 
     let mut svg = String::new();
     {
@@ -79,17 +105,21 @@ pub fn render_figure_svg(report: &StudyReport) -> Result<String, Error> {
                 n.saturating_sub(report.empty_classes.len())
             )
         });
-        let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{TABLE1_FIGURE_TITLE}{classes}"), (font, 24))
-            .margin(16)
-            .x_label_area_size(50)
-            .y_label_area_size(200)
-            .build_cartesian_2d(0f64..x_max, (0..n as i32 - 1).into_segmented())
+        let (plot_area, _) = root.split_vertically(height - legend_height);
+        let (chart_area, _) = plot_area.split_horizontally(FIGURE_WIDTH - NUMBERS_WIDTH);
+        let mut chart = ChartBuilder::on(&chart_area)
+            .caption(format!("{TABLE1_FIGURE_TITLE}{classes}"), (font, 21))
+            .margin(14)
+            .x_label_area_size(52)
+            .y_label_area_size(190)
+            .build_cartesian_2d(x_lo..x_hi, (0..n as i32 - 1).into_segmented())
             .map_err(plot_error)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .x_labels(8)
             .light_line_style(WHITE)
+            .bold_line_style(RGBColor(228, 228, 228))
             .y_labels(n)
             .y_label_formatter(&|v: &SegmentValue<i32>| match v {
                 SegmentValue::CenterOf(s) => usize::try_from(*s)
@@ -99,10 +129,9 @@ pub fn render_figure_svg(report: &StudyReport) -> Result<String, Error> {
                 _ => String::new(),
             })
             .x_label_formatter(&|v: &f64| format!("{v:.1}"))
-            .x_desc("test error (%)")
-            .y_desc("model (Table 1 row)")
-            .axis_desc_style((font, 19))
-            .label_style((font, 17))
+            .x_desc(format!("test error (%), {ZOOMED_AXIS_NOTE}"))
+            .axis_desc_style((font, 16))
+            .label_style((font, 16))
             .draw()
             .map_err(plot_error)?;
 
@@ -115,112 +144,170 @@ pub fn render_figure_svg(report: &StudyReport) -> Result<String, Error> {
             .map_err(plot_error)?;
         }
 
-        chart
-            .draw_series(rows.iter().enumerate().map(|(k, r)| {
-                let mut rect = Rectangle::new(
-                    [
-                        (0.0, SegmentValue::Exact(seg(k))),
-                        (100.0 * r.summary.mean, SegmentValue::Exact(seg(k) + 1)),
-                    ],
-                    bar.mix(0.85).filled(),
-                );
-                rect.set_margin(10, 10, 0, 0);
-                rect
-            }))
-            .map_err(plot_error)?
-            .label("ours: mean test error")
-            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], bar.filled()));
-
-        let with_ci: Vec<(usize, f64, f64)> = rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.summary.ci95_low.is_finite() && r.summary.ci95_high.is_finite())
-            .map(|(k, r)| (k, 100.0 * r.summary.ci95_low, 100.0 * r.summary.ci95_high))
-            .collect();
-        let whisker = BLACK.stroke_width(2);
-        chart
-            .draw_series(with_ci.iter().map(|&(k, lo, hi)| {
-                PathElement::new(
-                    vec![
-                        (lo, SegmentValue::CenterOf(seg(k))),
-                        (hi, SegmentValue::CenterOf(seg(k))),
-                    ],
-                    whisker,
-                )
-            }))
-            .map_err(plot_error)?
-            .label("ours: 95 % CI of the mean")
-            .legend(move |(x, y)| {
-                PathElement::new(
-                    vec![
-                        (x, y - 5),
-                        (x, y + 5),
-                        (x, y),
-                        (x + 16, y),
-                        (x + 16, y - 5),
-                        (x + 16, y + 5),
-                    ],
-                    whisker,
-                )
-            });
-        chart
-            .draw_series(with_ci.iter().flat_map(|&(k, lo, hi)| {
-                [lo, hi].map(|x| {
-                    EmptyElement::at((x, SegmentValue::CenterOf(seg(k))))
-                        + PathElement::new(vec![(0, -7), (0, 7)], whisker)
-                })
-            }))
+        // Everything else is drawn in pixels, from the chart's own mapping of (error, row).
+        let at = |k: usize, x: f64| chart.backend_coord(&(x, SegmentValue::CenterOf(seg(k))));
+        let whisker = ours.stroke_width(2);
+        let numbers_x = (FIGURE_WIDTH - NUMBERS_WIDTH + 6) as i32;
+        let left = |colour: &RGBColor, size: u32| {
+            (font, size)
+                .into_font()
+                .color(colour)
+                .pos(Pos::new(HPos::Left, VPos::Center))
+        };
+        for (k, r) in rows.iter().enumerate() {
+            let s = &r.summary;
+            let (x0, y) = at(k, x_lo);
+            let x1 = at(k, x_hi).0;
+            // A faint line along the row, so the eye follows it to its numbers.
+            root.draw(&PathElement::new(
+                vec![(x0, y), (x1, y)],
+                RGBColor(236, 236, 236).stroke_width(1),
+            ))
             .map_err(plot_error)?;
-        // Our mean, in white at the base of its bar, away from the whisker and the paper's cross
-        // near the bar's end (and never to be mistaken for the cross's value); a bar too short
-        // to hold it gets it on its right, past whisker and cross.
-        let plot_width = f64::from(FIGURE_WIDTH - 200 - 2 * 16);
-        chart
-            .draw_series(rows.iter().enumerate().map(|(k, r)| {
-                let mean = 100.0 * r.summary.mean;
-                let text = format!("{mean:.2}");
-                let at = |x: f64| EmptyElement::at((x, SegmentValue::CenterOf(seg(k))));
-                if mean / x_max * plot_width >= 60.0 {
-                    let style = (font, 16)
-                        .into_font()
-                        .color(&WHITE)
-                        .pos(Pos::new(HPos::Left, VPos::Center));
-                    at(0.0) + Text::new(text, (8, 0), style)
-                } else {
-                    let style = (font, 16)
-                        .into_font()
-                        .color(&BLACK)
-                        .pos(Pos::new(HPos::Left, VPos::Center));
-                    at(100.0 * ours_high(r).max(r.paper_error.unwrap_or(0.0)))
-                        + Text::new(text, (12, 0), style)
+            let yo = y + OURS_DY;
+            if s.ci95_low.is_finite() && s.ci95_high.is_finite() {
+                let (lo, hi) = (at(k, 100.0 * s.ci95_low).0, at(k, 100.0 * s.ci95_high).0);
+                for path in [
+                    vec![(lo, yo), (hi, yo)],
+                    vec![(lo, yo - 5), (lo, yo + 5)],
+                    vec![(hi, yo - 5), (hi, yo + 5)],
+                ] {
+                    root.draw(&PathElement::new(path, whisker))
+                        .map_err(plot_error)?;
                 }
-            }))
+            }
+            root.draw(&Circle::new(
+                (at(k, 100.0 * s.mean).0, yo),
+                6,
+                ours.filled(),
+            ))
             .map_err(plot_error)?;
-
-        chart
-            .draw_series(rows.iter().enumerate().filter_map(|(k, r)| {
-                r.paper_error.map(|p| {
-                    Cross::new(
-                        (100.0 * p, SegmentValue::CenterOf(seg(k))),
-                        7,
-                        paper.stroke_width(3),
-                    )
-                })
-            }))
-            .map_err(plot_error)?
-            .label("paper (Table 1)")
-            .legend(move |(x, y)| Cross::new((x + 8, y), 6, paper.stroke_width(3)));
-
-        chart
-            .configure_series_labels()
-            .position(legend_corner)
-            .margin(12)
-            .label_font((font, 17))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.6))
-            .draw()
+            root.draw(&Text::new(
+                format!("{:.2}", 100.0 * s.mean),
+                (numbers_x, yo),
+                left(&ours, 16),
+            ))
             .map_err(plot_error)?;
+            if let Some(p) = r.paper_error {
+                let yp = y + PAPER_DY;
+                root.draw(&Cross::new(
+                    (at(k, 100.0 * p).0, yp),
+                    5,
+                    paper.stroke_width(3),
+                ))
+                .map_err(plot_error)?;
+                root.draw(&Text::new(
+                    format!("paper {:.2}", 100.0 * p),
+                    (numbers_x, yp),
+                    left(&paper, 14),
+                ))
+                .map_err(plot_error)?;
+            }
+        }
+        if let Some(k) = rows.first().map(|_| 0) {
+            let (_, y) = at(k, x_lo);
+            root.draw(&Text::new(
+                "mean (%)",
+                (numbers_x, y - 30),
+                left(&BLACK, 14),
+            ))
+            .map_err(plot_error)?;
+        }
+
+        // The legend, in a strip of its own under the chart, clear of every row.
+        let ly = (height - legend_height + LEGEND_HEIGHT / 2) as i32;
+        let mut lx = 60;
+        root.draw(&Circle::new((lx, ly), 6, ours.filled()))
+            .map_err(plot_error)?;
+        root.draw(&Text::new(
+            "ours: mean test error",
+            (lx + 12, ly),
+            left(&BLACK, 15),
+        ))
+        .map_err(plot_error)?;
+        lx += 210;
+        for path in [
+            vec![(lx, ly), (lx + 24, ly)],
+            vec![(lx, ly - 5), (lx, ly + 5)],
+            vec![(lx + 24, ly - 5), (lx + 24, ly + 5)],
+        ] {
+            root.draw(&PathElement::new(path, whisker))
+                .map_err(plot_error)?;
+        }
+        root.draw(&Text::new(
+            "ours: 95 % CI of the mean",
+            (lx + 32, ly),
+            left(&BLACK, 15),
+        ))
+        .map_err(plot_error)?;
+        lx += 250;
+        root.draw(&Cross::new((lx, ly), 5, paper.stroke_width(3)))
+            .map_err(plot_error)?;
+        root.draw(&Text::new(
+            "paper (Table 1)",
+            (lx + 12, ly),
+            left(&BLACK, 15),
+        ))
+        .map_err(plot_error)?;
+        if let Some(line) = cell_line {
+            root.draw(&Text::new(line, (48, ly + 24), left(&BLACK, 15)))
+                .map_err(plot_error)?;
+        }
         root.present().map_err(plot_error)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::stats::summarize;
+
+    fn row(errors: &[f64], paper: Option<f64>) -> RowSummary {
+        RowSummary {
+            label: "row".into(),
+            role: crate::study::record::Role::Independent,
+            distill: None,
+            paper_error: paper,
+            summary: summarize(errors).unwrap(),
+            vs_independent: None,
+        }
+    }
+
+    #[test]
+    fn the_axis_is_zoomed_to_every_mean_interval_and_paper_value() {
+        // Means 2.40 % and 1.80 %; the paper's 2.89 % is the highest value drawn.
+        let rows = [
+            row(&[0.0238, 0.0242, 0.0240], Some(0.0289)),
+            row(&[0.0179, 0.0181, 0.0180], None),
+        ];
+        let (lo, hi) = zoomed_range(&rows);
+        let ci_low = 100.0 * rows[1].summary.ci95_low;
+        // Below the lowest value by the margin, rounded down to a tenth: not from zero.
+        assert!(lo > 1.0 && lo < ci_low, "{lo} vs {ci_low}");
+        assert!((2.89 + 0.05..3.2).contains(&hi), "{hi}");
+        assert_eq!((lo * 10.0).round() / 10.0, lo);
+        assert_eq!(zoomed_range(&[]), (0.0, 1.0));
+        // One value alone still gets an axis a tenth of a point wide or more.
+        let (lo, hi) = zoomed_range(&[row(&[0.02], None)]);
+        assert!(lo < 2.0 && hi > 2.0 && hi - lo >= 0.1);
+    }
+
+    #[test]
+    fn a_report_of_one_cell_of_the_grid_axes_names_it_under_the_figure() {
+        let mut report = crate::report::build::build_report(&[], 1.0, 0.1).unwrap();
+        assert!(!render_figure_svg(&report)
+            .unwrap()
+            .contains("Table 1 is the cell"));
+        report.table1_cell = Some(crate::report::Table1Cell {
+            train_samples: Some(10_000),
+            student_arch: vec![784, 100, 10],
+        });
+        let svg = render_figure_svg(&report).unwrap();
+        assert!(svg.contains("Table 1 is the cell of 10 000 training samples, student 784-100-10"));
+        report.table1_cell.as_mut().unwrap().train_samples = None;
+        assert!(render_figure_svg(&report)
+            .unwrap()
+            .contains("the whole training split, student 784-100-10"));
+    }
 }

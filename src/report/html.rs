@@ -6,7 +6,7 @@
 //! through [`escape`].
 
 use super::figures::{Drawn, Figure};
-use super::markdown::{diff_cell, format_p, paper_and_ci, pct};
+use super::markdown::{diff_cell, format_p, paper_and_ci, pct, table1_cell_sentence};
 use super::model::{RowKind, StudyReport};
 use super::speed::SizeSpeed;
 use std::fmt::Write as _;
@@ -179,14 +179,19 @@ pub fn render_html(page: &Page<'_>) -> String {
         r.main_temperature, r.main_alpha, r.repetitions
     );
     h.push_str("<h2>Table 1: test error, the paper's and ours</h2>\n");
+    if let Some(cell) = &r.table1_cell {
+        let _ = writeln!(h, "<p>{}</p>", escape(&table1_cell_sentence(cell)));
+    }
     table1(&mut h, r);
     figure_block(
         &mut h,
         TABLE1_FIGURE_TITLE,
         &Drawn::Svg(page.table1_figure.to_string()),
-        "Each bar is our mean test error for one row of Table 1, with its 95 % confidence \
-         interval as a whisker, and the red cross is the paper's number where it gives one. A \
-         cross outside the whisker is a paper result our runs do not reproduce.",
+        "Each dot is our mean test error for one row of Table 1, with its 95 % confidence \
+         interval as a whisker, and the red cross just below it is the paper's number where it \
+         gives one; both are written on the right. The error axis is zoomed to the data, not \
+         drawn from 0, so that differences of a tenth of a point can be seen. A cross outside \
+         the whisker is a paper result our runs do not reproduce.",
     );
     h.push_str(
         "<h2>What the statistics mean</h2>\n<ul>\n\

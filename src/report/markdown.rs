@@ -87,6 +87,16 @@ pub(super) fn mode_name(mode: SoftTargetMode) -> &'static str {
     }
 }
 
+/// What a Table 1 of one cell of the grid axes says above it.
+pub(super) fn table1_cell_sentence(cell: &super::model::Table1Cell) -> String {
+    format!(
+        "This study has grid axes; Table 1, the grid and the figures are its cell of {} (every \
+         cell is in axes.md). The paper's numbers are for 54 000 training samples and the \
+         784-100-10 student.",
+        cell.describe()
+    )
+}
+
 /// The markdown report: Table 1 beside the paper's, the grid as one heat-map table per source and
 /// mode, and the size/speed table when `size_speed` is not empty.
 pub fn render_markdown(report: &StudyReport, size_speed: &[SizeSpeed]) -> String {
@@ -120,6 +130,9 @@ pub fn render_markdown(report: &StudyReport, size_speed: &[SizeSpeed]) -> String
         );
     }
     let _ = writeln!(w, "## Table 1: test error, the paper's and ours\n");
+    if let Some(cell) = &report.table1_cell {
+        let _ = writeln!(w, "{}\n", table1_cell_sentence(cell));
+    }
     let _ = writeln!(
         w,
         "| row | model | paper error | our mean ± sd | 95 % CI | min–max | n | \

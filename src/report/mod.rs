@@ -15,7 +15,7 @@
 //! * one [`GridCell`] per distinct distillation setting (source, mode, T, α) found in the records.
 //!
 //! [`write_report`] writes `table.md`, `table.csv`, `summary.json` and `figure.svg`;
-//! [`write_report_folder`] also measures (or reuses) the size/speed table, draws the
+//! [`write_report_folder`] also measures (or keeps) the size/speed table, draws the
 //! [`figures`] (learning curves, dark knowledge, first-layer weights, confusion matrices, the
 //! grid) under `figures/` from the records, the saved models and the test data when it has it,
 //! and writes `report.html` ([`render_html`]): the one writer that `reproduce` and `report` both
@@ -50,5 +50,5 @@ pub use csv::render_csv;
 pub use figure::render_figure_svg;
 pub use html::{escape, render_html, Page};
 pub use markdown::render_markdown;
-pub use model::{GridCell, RowSummary, StudyReport};
-pub use write::{write_report, write_report_folder};
+pub use model::{GridCell, RowSummary, StudyReport, Table1Cell};
+pub use write::{write_report, write_report_folder, SpeedTable};

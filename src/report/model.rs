@@ -30,6 +30,44 @@ pub struct StudyReport {
     pub classes: Option<usize>,
     /// The classes without a training example (in no summary.json before this field existed).
     pub empty_classes: Vec<usize>,
+    /// Which cell of a study with grid axes Table 1 shows (absent without axes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table1_cell: Option<Table1Cell>,
+}
+
+/// The cell of a study with grid axes (training-set size, student width) that Table 1, the
+/// grid and the figures show: the largest training size, the ensemble members' width.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table1Cell {
+    /// The cell's training samples; `None` for the whole training split.
+    pub train_samples: Option<usize>,
+    /// The students' layer sizes, e.g. `[784, 100, 10]`.
+    pub student_arch: Vec<usize>,
+}
+
+impl Table1Cell {
+    /// "10 000 training samples, student 784-100-10".
+    pub fn describe(&self) -> String {
+        let samples = match self.train_samples {
+            Some(n) => format!("{} training samples", group_thousands(n)),
+            None => "the whole training split".to_string(),
+        };
+        let arch: Vec<String> = self.student_arch.iter().map(|n| n.to_string()).collect();
+        format!("{samples}, student {}", arch.join("-"))
+    }
+}
+
+/// `10000` → `10 000`, as the docs write counts.
+fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// One row of Table 1.

@@ -51,35 +51,62 @@ pub fn write_report(
     Ok(())
 }
 
-/// Builds the report of `records` and writes it to `dir`: the four files of [`write_report`]
-/// and `speed.json`, measured from repetition 0's saved models when the data is given, otherwise
-/// reused from `dir/speed.json` if present. Returns the Markdown, for printing.
+/// Where the size/speed table (`speed.json`) comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpeedTable {
+    /// Measured now from repetition 0's saved models on the test data (`reproduce`, which has
+    /// just trained them on this machine).
+    Measure,
+    /// The folder's own `speed.json`, a measurement of the machine that ran the study, kept as
+    /// it is; measured only when there is none and the data and repetition 0's models are at
+    /// hand (`report`).
+    Keep,
+}
+
+/// Builds the report of `records` and writes it to `dir`: the four files of [`write_report`],
+/// `speed.json` (see [`SpeedTable`]), the figures under `figures/` (those that need the models
+/// of `dir/models` and the test data are drawn when both are there) and `report.html`. Returns
+/// the Markdown, for printing.
 pub fn write_report_folder(
     dir: &Path,
     records: &[Record],
     temperature: f64,
     alpha: f64,
     mnist: Option<&Mnist>,
+    speed_table: SpeedTable,
 ) -> Result<String, Error> {
     // Table 1, the grid and the figures are the protocol's cell; the grid axes have their own
     // report (`axes.md`, `axes.json`, `figures/axes.svg`), written when the records have axes.
-    let all_records = records;
+    // In the order of their keys, whoever read them: a mean over repetitions then sums in one
+    // order, and `reproduce` (records in the order models finished) and `report` (records as
+    // read from disk) write the same bytes.
+    let mut all_records = records.to_vec();
+    all_records.sort_by(|a, b| a.key.cmp(&b.key));
+    let all_records = &all_records[..];
     let records = &protocol_cell(all_records)[..];
-    let report = build_report(records, temperature, alpha)?;
+    let mut report = build_report(records, temperature, alpha)?;
+    report.table1_cell = super::cells::table1_cell(all_records);
     let speed_file = dir.join("speed.json");
-    let speed = match mnist {
-        Some(mnist) => {
+    let kept = match speed_table {
+        SpeedTable::Measure => None,
+        SpeedTable::Keep => match std::fs::read(&speed_file) {
+            Ok(bytes) => Some(serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Config(format!("{}: unreadable ({e})", speed_file.display()))
+            })?),
+            Err(_) => None,
+        },
+    };
+    let speed = match (kept, mnist) {
+        (Some(rows), _) => rows,
+        (None, Some(mnist))
+            if speed_table == SpeedTable::Measure || has_speed_models(dir, records) =>
+        {
             let rows = size_speed(dir, records, mnist)?;
             let text = serde_json::to_string_pretty(&rows).expect("rows serialise");
             write_atomically(&speed_file, text.as_bytes())?;
             rows
         }
-        None => match std::fs::read(&speed_file) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Config(format!("{}: unreadable ({e})", speed_file.display()))
-            })?,
-            Err(_) => Vec::new(),
-        },
+        (None, _) => Vec::new(),
     };
     write_report(dir, &report, &speed)?;
     let evidence = Evidence::new(dir, mnist.map(|m| &m.test));
@@ -99,6 +126,9 @@ pub fn write_report_folder(
             },
         }
     }
+    // The grid axes' own report, and its figure on the page after the others.
+    let mut figures = figures;
+    figures.extend(write_axes_report(dir, all_records, temperature, alpha)?);
     let html = render_html(&Page {
         report: &report,
         size_speed: &speed,
@@ -107,7 +137,6 @@ pub fn write_report_folder(
         math_href: &math_href(dir),
     });
     write_atomically(&dir.join("report.html"), html.as_bytes())?;
-    write_axes_report(dir, all_records, temperature, alpha)?;
 
     if super::forensics::has_forensic_cells(records) {
         super::forensics::write_forensics(dir, records, temperature, alpha)?;
@@ -132,6 +161,19 @@ fn math_href(dir: &Path) -> String {
         return format!("file://{}", built_from.display());
     }
     MATH.to_string()
+}
+
+/// Whether `dir/models` holds every model the size/speed table of `records` measures.
+fn has_speed_models(dir: &Path, records: &[Record]) -> bool {
+    records
+        .iter()
+        .filter(|r| r.repetition == 0)
+        .filter(|r| matches!(r.role, Role::Teacher | Role::Member | Role::Independent))
+        .all(|r| {
+            dir.join("models")
+                .join(format!("{}.safetensors", r.key))
+                .is_file()
+        })
 }
 
 /// The size/speed table from repetition 0's models in `dir`, if they are there.

@@ -55,8 +55,8 @@ impl<'a> Evidence<'a> {
     /// The test data, or why there is none.
     pub fn test(&self) -> Result<&'a Dataset, String> {
         self.test.ok_or_else(|| {
-            "the test data was not given to the report writer (`kd-mlp report` reads records and \
-             models only; `kd-mlp reproduce` draws this figure)"
+            "the test data was not given to the report writer (`kd-mlp report DIR --data DATA` \
+             draws this figure, as `kd-mlp reproduce` does)"
                 .to_string()
         })
     }

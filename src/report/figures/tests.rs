@@ -219,7 +219,15 @@ fn the_page_escapes_what_comes_from_files() {
 fn the_writer_puts_figures_and_the_page_beside_the_tables() {
     let records = records();
     let (dir, _) = folder(&records);
-    write_report_folder(dir.path(), &records, 1.0, 0.1, None).unwrap();
+    write_report_folder(
+        dir.path(),
+        &records,
+        1.0,
+        0.1,
+        None,
+        crate::report::SpeedTable::Keep,
+    )
+    .unwrap();
     let page = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     for name in ["table.md", "table.csv", "summary.json", "figure.svg"] {
         assert!(dir.path().join(name).is_file(), "{name}");

@@ -102,6 +102,7 @@ fn figure_is_an_svg_with_axis_label_and_legend() {
         "paper (Table 1)",
         "ours: mean test error",
         "ours: 95 % CI of the mean",
+        crate::report::figure::ZOOMED_AXIS_NOTE,
         "KD←teacher (prob.)",
         "independent",
         "member",
