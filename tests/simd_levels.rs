@@ -5,14 +5,14 @@
 
 mod common;
 
-use common::{assert_clean_failure, stderr, write_synthetic};
+use common::{assert_clean_failure, binary, stderr, write_synthetic};
 use kd_mlp::engine::kernels::simd::Level;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Runs the binary with `KD_MLP_SIMD=level`.
 fn at_level(level: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kd-mlp"))
+    binary()
         .env("KD_MLP_SIMD", level)
         .args(args)
         .output()

@@ -55,7 +55,10 @@ pub fn gather_batch<F: Float>(
 /// for the SIMD level in use, where the compiler turns the loop into 16-wide (AVX-512) or 8-wide
 /// (AVX2) conversions and divisions.
 fn scale_row_f32(dst: &mut [f32], image: &[u8]) {
-    use crate::engine::kernels::simd::{active, Level};
+    use crate::engine::kernels::simd::active;
+    // Only x86 has a level of its own here (aarch64 runs the portable loop at every level).
+    #[cfg(target_arch = "x86_64")]
+    use crate::engine::kernels::simd::Level;
     match active() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `active()` is a level this CPU supports.

@@ -23,12 +23,23 @@ pub fn assert_clean_failure(out: &Output, needle: &str) {
     assert_eq!(err.trim().lines().count(), 1, "more than one line: {err}");
 }
 
+/// The `kd-mlp` binary as a command, started through `KD_MLP_TEST_RUNNER` where that is set:
+/// `.ci/arm-check` runs the aarch64 tests under `qemu-aarch64`, and a program they start must
+/// go through it too (without binfmt_misc the kernel cannot start an aarch64 file itself).
+pub fn binary() -> Command {
+    match std::env::var_os("KD_MLP_TEST_RUNNER") {
+        Some(runner) => {
+            let mut command = Command::new(runner);
+            command.arg(env!("CARGO_BIN_EXE_kd-mlp"));
+            command
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_kd-mlp")),
+    }
+}
+
 /// Runs the `kd-mlp` binary with `args`.
 pub fn kd_mlp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kd-mlp"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    binary().args(args).output().expect("the binary runs")
 }
 
 /// The one JSON object a successful run printed on stdout (the run's stderr if it failed).

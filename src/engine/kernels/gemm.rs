@@ -182,7 +182,10 @@ unsafe fn panels<
     // below would lose their SIMD level.
     let mut scratch = SCRATCH.with(Cell::take);
     let Scratch { a: a_buf, b: b_buf } = &mut scratch;
-    let rows_in_place = a.cs == 1;
+    // A row-major `A` is read in place, except at a level that multiplies by lanes, which wants
+    // the values of a step adjacent: packed. (`&`, not `&&`: the short-circuit's branch, folded
+    // away where `BY_LANES` is false, still moved registers around in the x86 levels' code.)
+    let rows_in_place = (a.cs == 1) & !V::BY_LANES;
     // `xᵀ` of `dW = xᵀ·dy`: the `MR` values of one step of `k` are adjacent, which is the packed
     // layout with a longer stride, so it is read in place too (a copy of `x` per step saved).
     let cols_in_place = !rows_in_place && a.rs == 1;
@@ -376,6 +379,10 @@ unsafe fn kernel<
                 V::load(b_row.add(j * V::WIDTH))
             }
         });
+        if PACKED & V::BY_LANES {
+            V::fma_by_lanes(acc, ap.offset(kk as isize * a_rs), &b);
+            continue;
+        }
         for (r, row) in acc.iter_mut().enumerate() {
             let a = if PACKED {
                 V::splat(ap.offset(kk as isize * a_rs + r as isize))

@@ -8,8 +8,9 @@
 //! in intrinsics; each intrinsic used here is one instruction with the same rounding as
 //! `f32::mul_add` (a fused multiply-add rounds once), a plain load, a broadcast or a store, so
 //! the bits are the portable code's (`every_level_computes_the_in_order_fma_chain` checks it).
-//! [`Portable`] is the same register written as an array of 4 lanes: what aarch64 (NEON and FMA
-//! in its baseline, 4 lanes) and the no-feature fallback run.
+//! aarch64 spells its register in intrinsics too (`Neon`, compiled there only), for the loads
+//! rather than the layout: see its note. [`Portable`] is the same register written as an array
+//! of 4 lanes: what the no-feature fallback runs, and `KD_MLP_SIMD=portable` on aarch64.
 
 /// A register of `WIDTH` f32 lanes.
 ///
@@ -40,6 +41,34 @@ pub trait Lanes: Copy {
     unsafe fn store_first(self, p: *mut f32, n: usize);
     /// `self + a·b` per lane, rounded once (a fused multiply-add).
     unsafe fn fma(self, a: Self, b: Self) -> Self;
+
+    /// Whether a step of the register tile multiplies by lanes ([`Lanes::fma_by_lanes`]) where
+    /// the `MR` values of `A` are adjacent, instead of one broadcast per row. NEON's broadcasts
+    /// are loads of their own, so there the GEMM also packs a row-major `A` rather than
+    /// reading it in place, to have those values adjacent.
+    const BY_LANES: bool = false;
+
+    /// One step of `k` over a register tile: `acc[r][j] = fma(a[r], b[j], acc[r][j])` with
+    /// `a[r] = *a.add(r)`, the same fused multiply-adds as a broadcast per row (which is what
+    /// this default does; the GEMM calls it only where [`Lanes::BY_LANES`]).
+    #[inline(always)]
+    unsafe fn fma_by_lanes<const MR: usize, const NV: usize>(
+        acc: &mut [[Self; NV]; MR],
+        a: *const f32,
+        b: &[Self; NV],
+    ) {
+        for (r, row) in acc.iter_mut().enumerate() {
+            fma_row(row, Self::splat(a.add(r)), b);
+        }
+    }
+}
+
+/// `row[j] = fma(a, b[j], row[j])` for one row of a register tile.
+#[inline(always)]
+unsafe fn fma_row<V: Lanes, const NV: usize>(row: &mut [V; NV], a: V, b: &[V; NV]) {
+    for (c, &bj) in row.iter_mut().zip(b) {
+        *c = c.fma(a, bj);
+    }
 }
 
 /// 4 lanes in portable Rust: `f32::mul_add` per lane.
@@ -168,6 +197,100 @@ mod x86 {
         #[inline(always)]
         unsafe fn fma(self, a: Self, b: Self) -> Self {
             Avx2(_mm256_fmadd_ps(a.0, b.0, self.0))
+        }
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+pub use arm::Neon;
+
+#[cfg(target_arch = "aarch64")]
+mod arm {
+    use super::{fma_row, Lanes};
+    use std::arch::aarch64::*;
+
+    /// 4 lanes of NEON (a `v` register, `.4s`): `ld1r` for a broadcast, `ldr q`/`str q` for
+    /// whole loads and stores, `fmla` for the multiply-add (one rounding, as `f32::mul_add`),
+    /// and, for a step of the register tile, `fmla` by lane: four rows' values of `A` in one
+    /// register, each multiplying a row of `B` from its lane (`vfmaq_laneq_f32`, the same
+    /// fused multiply-add as the broadcast's).
+    ///
+    /// Why not the portable arrays, which compile to NEON too: their loop reads `A` one
+    /// broadcast (a load) per row and step, and llvm-mca's Cortex-A53 model (in order) predicts
+    /// it at 27-38 % of the core's FMA peak, the Neoverse-N1 model (the A76's) at 52-71 %; one
+    /// load per four rows brings them to about 60 % and 90 % (`scripts/arm-predict.sh`).
+    #[derive(Clone, Copy)]
+    pub struct Neon(float32x4_t);
+
+    /// `acc[j] += b[j] · a[LANE]` for each register of a row of the tile.
+    #[inline(always)]
+    unsafe fn fma_lane<const LANE: i32, const NV: usize>(
+        acc: &mut [Neon; NV],
+        b: &[Neon; NV],
+        a: float32x4_t,
+    ) {
+        for (c, bj) in acc.iter_mut().zip(b) {
+            c.0 = vfmaq_laneq_f32::<LANE>(c.0, bj.0, a);
+        }
+    }
+
+    impl Lanes for Neon {
+        const WIDTH: usize = 4;
+        // The ragged edges go through a buffer of the tile, as AVX2's: a masked load here would
+        // be a copy per step of `k`.
+        const MASKED_EDGES: bool = false;
+        const BY_LANES: bool = true;
+        #[inline(always)]
+        unsafe fn zero() -> Self {
+            Neon(vdupq_n_f32(0.0))
+        }
+        #[inline(always)]
+        unsafe fn splat(p: *const f32) -> Self {
+            Neon(vld1q_dup_f32(p))
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            Neon(vld1q_f32(p))
+        }
+        #[inline(always)]
+        unsafe fn load_first(p: *const f32, n: usize) -> Self {
+            let mut buf = [0.0f32; 4];
+            std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n);
+            Neon(vld1q_f32(buf.as_ptr()))
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            vst1q_f32(p, self.0)
+        }
+        #[inline(always)]
+        unsafe fn store_first(self, p: *mut f32, n: usize) {
+            let mut buf = [0.0f32; 4];
+            vst1q_f32(buf.as_mut_ptr(), self.0);
+            std::ptr::copy_nonoverlapping(buf.as_ptr(), p, n);
+        }
+        #[inline(always)]
+        unsafe fn fma(self, a: Self, b: Self) -> Self {
+            Neon(vfmaq_f32(self.0, a.0, b.0))
+        }
+        #[inline(always)]
+        unsafe fn fma_by_lanes<const MR: usize, const NV: usize>(
+            acc: &mut [[Self; NV]; MR],
+            a: *const f32,
+            b: &[Self; NV],
+        ) {
+            let mut quads = acc.chunks_exact_mut(4);
+            for (q, rows) in (&mut quads).enumerate() {
+                let a4 = vld1q_f32(a.add(4 * q));
+                fma_lane::<0, NV>(&mut rows[0], b, a4);
+                fma_lane::<1, NV>(&mut rows[1], b, a4);
+                fma_lane::<2, NV>(&mut rows[2], b, a4);
+                fma_lane::<3, NV>(&mut rows[3], b, a4);
+            }
+            // Rows past the last four (a tile of one row): one broadcast each.
+            let done = MR - MR % 4;
+            for (r, row) in quads.into_remainder().iter_mut().enumerate() {
+                fma_row(row, Self::splat(a.add(done + r)), b);
+            }
         }
     }
 }

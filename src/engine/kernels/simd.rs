@@ -3,14 +3,17 @@
 //! The source of every level is the same portable Rust ([`super::gemm`]); a level is only the
 //! set of CPU features it is compiled with (`#[target_feature]`), so the arithmetic, and with it
 //! every bit of a result, is the same on all of them. What ARM boards run is the `Neon` build of
-//! that same source: aarch64 has NEON and FMA in its baseline, so it needs no feature switch.
-//! (It cannot be compiled on this project's x86 machines: no aarch64 standard library is
-//! installable there. The code it runs is the code every x86 level runs and tests.)
+//! that same source: aarch64 has NEON and FMA in its baseline, so it needs no feature switch,
+//! only a register type of its own (`lanes::Neon`, multiplying by lanes). `.ci/arm-check`
+//! builds it and runs its tests under qemu-aarch64; `KD_MLP_SIMD=portable` there runs the
+//! portable arrays, which the compiler also turns into NEON, more slowly.
 //!
 //! The level is detected once; `KD_MLP_SIMD=avx512|avx2|portable` (or `neon` on aarch64)
 //! forces one, and forcing one this CPU lacks is an error ([`check_env`]), never a crash.
 
 use super::gemm::{gemm, Out, Strided};
+#[cfg(target_arch = "aarch64")]
+use super::lanes::Neon;
 use super::lanes::Portable;
 #[cfg(target_arch = "x86_64")]
 use super::lanes::{Avx2, Avx512};
@@ -116,6 +119,8 @@ pub unsafe fn gemm_at(level: Level, m: usize, k: usize, n: usize, a: Strided, b:
         Level::Avx512 => gemm_avx512(m, k, n, a, b, c),
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => gemm_avx2(m, k, n, a, b, c),
+        #[cfg(target_arch = "aarch64")]
+        Level::Neon => gemm_neon(m, k, n, a, b, c),
         _ => gemm_baseline(m, k, n, a, b, c),
     }
 }
@@ -124,7 +129,8 @@ pub unsafe fn gemm_at(level: Level, m: usize, k: usize, n: usize, a: Strided, b:
 // last panel, NW for a wide last panel, MRT rows for a few last columns computed transposed>`:
 // MR·NV accumulators. AVX-512: 8 × 32 columns, 16 of its 32 registers (a batch of 32 is four
 // whole row panels), and 8 × 48 (24 registers) for a wide last panel; AVX2: 6 × 16, 12 of its
-// 16 (a wide panel would need 18); NEON: 6 × 16, 24 of its 32. One row for a single sample.
+// 16 (a wide panel would need 18); NEON: 8 × 12, 24 of its 32; the portable arrays: 6 × 16.
+// One row for a single sample.
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
@@ -146,7 +152,20 @@ unsafe fn gemm_avx2(m: usize, k: usize, n: usize, a: Strided, b: Strided, c: Out
     }
 }
 
-/// The baseline build: NEON on aarch64, plain scalar code elsewhere.
+/// NEON: 8 rows × 3 registers (24 of the 32 `v` registers), the 8 values of `A` in two
+/// registers and `B`'s 12 in three, so one step is 5 loads and 24 `fmla`s
+/// ([`super::lanes::Neon`]); a tile of 4 rows for the rows a partial panel would waste.
+#[cfg(target_arch = "aarch64")]
+unsafe fn gemm_neon(m: usize, k: usize, n: usize, a: Strided, b: Strided, c: Out) {
+    if m == 1 {
+        gemm::<Neon, 1, 4, 2, 4, 1>(m, k, n, a, b, c)
+    } else {
+        gemm::<Neon, 8, 3, 2, 3, 4>(m, k, n, a, b, c)
+    }
+}
+
+/// The baseline build: the portable arrays (on aarch64 compiled to NEON by the compiler, and
+/// what `KD_MLP_SIMD=portable` runs there), plain scalar code elsewhere.
 unsafe fn gemm_baseline(m: usize, k: usize, n: usize, a: Strided, b: Strided, c: Out) {
     if m == 1 {
         gemm::<Portable, 1, 4, 2, 4, 1>(m, k, n, a, b, c)
