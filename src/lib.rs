@@ -61,6 +61,7 @@ pub mod bench;
 pub mod data;
 pub mod engine;
 mod error;
+pub mod limits;
 pub mod persist;
 pub mod report;
 pub mod study;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use cli::{bench, distill, eval, gradcheck, inspect, report, reproduce, show, train};
 use kd_mlp::engine::kernels::simd::check_env;
 use kd_mlp::engine::kernels::threads::build_pool;
+use kd_mlp::limits::{check_threads, usable_cores};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -79,10 +80,17 @@ fn main() -> ExitCode {
         | Command::Gradcheck(_)
         | Command::Bench(_) => Ok(()),
     };
-    // A bad KD_MLP_SIMD is the user's error: say so before any work.
+    // A bad KD_MLP_SIMD is the user's error: say so before any work; so is a thread count far
+    // above the cores, refused before a thread is started.
     let result = check_env()
         .and(handler)
-        .and_then(|()| build_pool(cli.threads))
+        .and_then(|()| check_threads(cli.threads, usable_cores()))
+        .and_then(|warning| {
+            if let Some(warning) = warning {
+                eprintln!("{warning}");
+            }
+            build_pool(cli.threads)
+        })
         .and_then(|pool| {
             let threads = pool.current_num_threads();
             pool.install(|| match cli.command {

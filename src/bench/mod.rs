@@ -11,7 +11,7 @@ mod machine;
 mod score;
 
 pub use machine::{cores, cpu_model, peak_rss_mib, EnergyMeter};
-pub use score::{run, BenchConfig, BenchReport, EpochScore, InferenceScore};
+pub use score::{run, BenchConfig, BenchReport, EpochScore, InferenceScore, TEACHER};
 
 /// The report as one Markdown table row, with the header lines before it when `header`.
 pub fn markdown_row(r: &BenchReport, header: bool) -> String {

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 /// The hidden widths of the study's teacher and student (the input and output widths come from
 /// the data: 784 and 10 on MNIST).
-const TEACHER: [usize; 5] = [500, 400, 300, 200, 100];
+pub const TEACHER: [usize; 5] = [500, 400, 300, 200, 100];
 const STUDENT: [usize; 1] = [100];
 
 /// How much work the score does; the defaults are the shareable score.

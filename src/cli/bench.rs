@@ -1,8 +1,9 @@
 //! `kd-mlp bench`: the machine score, as one Markdown table row or JSON.
 
-use super::common::{load_data, DataFlags};
+use super::common::{check_memory, load_data, DataFlags};
 use clap::Args;
-use kd_mlp::bench::{markdown_row, run, BenchConfig};
+use kd_mlp::bench::{markdown_row, run, BenchConfig, TEACHER};
+use kd_mlp::limits::{bench_plan, DataShape};
 use kd_mlp::Error;
 
 #[derive(Args)]
@@ -19,6 +20,8 @@ pub struct BenchArgs {
 
 pub fn run_command(args: BenchArgs) -> Result<(), Error> {
     let mnist = load_data(&args.data, None)?;
+    let threads = rayon::current_num_threads();
+    check_memory(&bench_plan(&DataShape::of(&mnist), &TEACHER, threads))?;
     let cfg = BenchConfig {
         samples: args.samples,
         ..BenchConfig::default()

@@ -5,6 +5,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kd_mlp::data::{load, DataSource, Dataset, Mnist};
 use kd_mlp::engine::adam::AdamConfig;
 use kd_mlp::engine::mlp::Mlp;
+use kd_mlp::limits::MemoryPlan;
 use kd_mlp::train::early_stopping::Monitor;
 use kd_mlp::train::{TrainConfig, TrainEvent};
 use kd_mlp::Error;
@@ -154,6 +155,16 @@ impl TrainingFlags {
 pub fn load_data(flags: &DataFlags, default_classes: Option<usize>) -> Result<Mnist, Error> {
     let classes = flags.files.classes.or(default_classes);
     Ok(load(&flags.files.source(&flags.data), classes)?)
+}
+
+/// Checks a run's memory plan against what this process may use before anything is allocated
+/// or written: an error over the limit, a warning on stderr near it. Returns the estimate in
+/// MiB for the start line or the JSON record.
+pub fn check_memory(plan: &MemoryPlan) -> Result<f64, Error> {
+    if let Some(warning) = kd_mlp::limits::check_memory(plan)? {
+        eprintln!("{warning}");
+    }
+    Ok(plan.total_mib())
 }
 
 /// Says on stderr, once, which classes have no training example (legal: EMNIST letters has

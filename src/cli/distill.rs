@@ -1,8 +1,8 @@
 //! `kd-mlp distill`: one student distilled from a saved teacher or an ensemble of saved models.
 
 use super::common::{
-    check_model_fits, load_data, network_sizes, sizes_text, warn_empty_classes, ModelFlags,
-    TrainingFlags,
+    check_memory, check_model_fits, load_data, network_sizes, sizes_text, warn_empty_classes,
+    ModelFlags, TrainingFlags,
 };
 use super::distill_stopping::DistillStoppingFlags;
 use super::model_run::{prepare_out, train_and_finish, RunOutput, Training};
@@ -10,6 +10,7 @@ use clap::Args;
 use kd_mlp::data::Split;
 use kd_mlp::engine::loss::{Distillation, SoftTargetMode};
 use kd_mlp::engine::mlp::{parse_hidden, Mlp};
+use kd_mlp::limits::{distill_plan, DataShape, OneModel};
 use kd_mlp::persist::checkpoint;
 use kd_mlp::train::teacher::Teacher;
 use kd_mlp::train::Objective;
@@ -54,7 +55,6 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
         stopping.key_suffix()
     );
     let out = model.out_or_default("distill", &suffix);
-    prepare_out(&out)?;
     let members = args
         .teacher
         .iter()
@@ -64,10 +64,20 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
     for (member, path) in members.iter().zip(&args.teacher) {
         check_model_fits(member, &mnist.train, path)?;
     }
+    let split = Split::holdout(mnist.train.len(), args.training.validation_fraction);
+    let one = OneModel {
+        hidden: &hidden,
+        batch: cfg.batch_size,
+        train_rows: split.train.len(),
+        validation_rows: split.validation.len(),
+    };
+    let member_sizes: Vec<Vec<usize>> = members.iter().map(|m| m.sizes().to_vec()).collect();
+    let plan = distill_plan(&DataShape::of(&mnist), &member_sizes, &one, threads);
+    let memory_mib = check_memory(&plan)?;
+    prepare_out(&out)?;
     warn_empty_classes(&mnist);
     let teacher = Teacher::ensemble(members)?;
     let sizes = network_sizes(&mnist.train, &hidden);
-    let split = Split::holdout(mnist.train.len(), args.training.validation_fraction);
     if !model.json {
         let val = teacher.evaluate(&mnist.train, split.validation.clone());
         println!(
@@ -82,7 +92,7 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
     let targets = teacher.soft_targets(&mnist.train, args.temperature, args.soft_targets);
     if !model.json {
         println!(
-            "soft targets: mean entropy {:.3} nats (uniform: {:.3}); distilling {} on {} samples, {threads} threads",
+            "soft targets: mean entropy {:.3} nats (uniform: {:.3}); distilling {} on {} samples, {threads} threads, about {memory_mib:.0} MiB of memory",
             targets.mean_entropy(),
             (teacher.classes() as f64).ln(),
             sizes_text(&sizes),
@@ -99,6 +109,7 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
         seed: model.seed,
         monitor: cfg.monitor,
         threads,
+        memory_mib,
         out: &out,
         json: model.json,
         metadata: vec![

@@ -1,7 +1,8 @@
 //! `kd-mlp eval`: test error, per-class error and confusion matrix of a saved model.
 
-use super::common::{check_model_fits, load_data, DataFlags};
+use super::common::{check_memory, check_model_fits, load_data, DataFlags};
 use clap::Args;
+use kd_mlp::limits::{eval_plan, DataShape};
 use kd_mlp::persist::checkpoint;
 use kd_mlp::train::evaluate::{evaluate, predict, ConfusionMatrix};
 use kd_mlp::Error;
@@ -35,6 +36,8 @@ pub fn run(args: EvalArgs) -> Result<(), Error> {
     let mnist = load_data(&args.data, Some(mlp.classes()))?;
     let test = &mnist.test;
     check_model_fits(&mlp, test, &args.model)?;
+    let threads = rayon::current_num_threads();
+    check_memory(&eval_plan(&DataShape::of(&mnist), mlp.sizes(), threads))?;
     let eval = evaluate(&mlp, test, 0..test.len());
     let predictions = predict(&mlp, test, 0..test.len());
     let confusion = ConfusionMatrix::new(

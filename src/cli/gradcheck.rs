@@ -3,10 +3,11 @@
 //! [`kd_mlp::audit`]); with `--model` and `--dump`, write a saved model's gradient on test
 //! samples for another framework to check ([`kd_mlp::audit::model_gradients`]).
 
-use super::common::{load_data, DataFlags};
+use super::common::{check_memory, load_data, DataFlags};
 use clap::Args;
 use kd_mlp::audit::{self, model_gradients, GradcheckConfig, GradcheckReport};
 use kd_mlp::engine::loss::{Distillation, SoftTargetMode};
+use kd_mlp::limits::gradcheck_plan;
 use kd_mlp::persist::{checkpoint, write_atomically};
 use kd_mlp::{Error, Teacher};
 use std::ops::Range;
@@ -222,6 +223,7 @@ pub fn run(args: GradcheckArgs) -> Result<(), Error> {
         alpha: args.alpha,
         smoothing: args.label_smoothing,
     };
+    check_memory(&gradcheck_plan(&cfg.sizes, cfg.batch))?;
     let report = audit::run(&cfg)?;
     if args.json {
         println!(

@@ -20,6 +20,8 @@ struct RunRecord {
     pub seed: u64,
     pub monitor: Monitor,
     pub threads: usize,
+    /// The memory plan's estimate of the run's peak (docs/RELIABILITY.md).
+    pub memory_estimate_mib: f64,
     pub epochs: Vec<EpochRecord>,
     pub best_epoch: usize,
     pub stopped_early: bool,
@@ -40,6 +42,8 @@ pub struct RunOutput<'a> {
     pub seed: u64,
     pub monitor: Monitor,
     pub threads: usize,
+    /// The memory plan's estimate, in MiB.
+    pub memory_mib: f64,
     pub out: &'a Path,
     pub json: bool,
     /// Metadata stored in the model file beside the seed and the test error.
@@ -86,6 +90,7 @@ fn finish(
         seed: run.seed,
         monitor: run.monitor,
         threads: run.threads,
+        memory_estimate_mib: (run.memory_mib * 10.0).round() / 10.0,
         epochs: report.epochs,
         best_epoch: report.best_epoch,
         stopped_early: report.stopped_early,

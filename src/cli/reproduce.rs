@@ -2,7 +2,7 @@
 //! the extended grid), resumable, ending with the report.
 
 use super::axes::AxesFlags;
-use super::common::{load_data, warn_empty_classes, TrainingFlags};
+use super::common::{check_memory, load_data, warn_empty_classes, TrainingFlags};
 use super::distill_stopping::DistillStoppingFlags;
 
 use super::reproduce_part;
@@ -10,6 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use kd_mlp::engine::loss::SoftTargetMode;
 use kd_mlp::engine::mlp::parse_hidden;
+use kd_mlp::limits::{study_plan, DataShape};
 use kd_mlp::report::{write_report_folder, SpeedTable};
 use kd_mlp::study::forensics::forensic_arms;
 use kd_mlp::Split;
@@ -163,10 +164,10 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
             shard: None,
             axes: axes.clone(),
         };
+        let memory_mib = check_memory(&study_plan(&study, &part, &DataShape::of(&mnist), threads))?;
+        eprintln!("memory: about {memory_mib:.0} MiB at most for this part");
         return reproduce_part::run(&study, &part, &mnist, &args.out, threads);
     }
-    let store = ResultsStore::open(&args.out, &protocol)?;
-    warn_empty_classes(&mnist);
     let study = Study {
         protocol,
         repetitions: reps,
@@ -174,6 +175,10 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         shard,
         axes,
     };
+    let plan = study_plan(&study, &Part::default(), &DataShape::of(&mnist), threads);
+    let memory_mib = check_memory(&plan)?;
+    let store = ResultsStore::open(&args.out, &study.protocol)?;
+    warn_empty_classes(&mnist);
     let which = match shard {
         Some(s) => format!(
             " (shard {}/{}: repetitions {:?})",
@@ -184,7 +189,7 @@ pub fn run(args: ReproduceArgs, threads: usize) -> Result<(), Error> {
         None => String::new(),
     };
     println!(
-        "reproducing on {threads} threads{which}: {reps} repetitions of teacher, {ensemble_size} ensemble members, the independent student and {} distilled students; results in {}",
+        "reproducing on {threads} threads{which}: {reps} repetitions of teacher, {ensemble_size} ensemble members, the independent student and {} distilled students, about {memory_mib:.0} MiB of memory; results in {}",
         study.arms.len(),
         args.out.display()
     );

@@ -13,6 +13,7 @@
 
 use crate::error::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 /// MXCSR bit 15: flush-to-zero; bit 6: denormals-are-zero.
 #[cfg(target_arch = "x86_64")]
@@ -79,6 +80,13 @@ pub fn denormals_flushed() -> bool {
     }
 }
 
+/// The cores this process may run on: its CPU affinity and its cgroup's CPU quota, as
+/// `--threads 0` counts them (`std::thread::available_parallelism`, read once).
+pub fn usable_cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// A rayon pool of `threads` workers (0: one per core) with denormals flushed on each worker.
 /// Run training inside `pool.install(..)` so that every thread that computes has the flags.
 ///
@@ -107,12 +115,18 @@ pub fn build_pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
 /// runs, which training on those cores does not mind. Results are unchanged: the same tasks run,
 /// only sooner.
 ///
+/// At most one worker fewer than [`usable_cores`] spins: with more workers than cores (`--threads
+/// 64` on 2 cores), spinners would take the cores from the worker doing the work (an epoch took
+/// 7 times as long); the others sleep and are woken by rayon as usual.
+///
 /// Outside a pool, or on a one-thread pool, this just runs `f`.
 pub fn with_workers_awake<R>(f: impl FnOnce() -> R) -> R {
     let Some(me) = rayon::current_thread_index() else {
         return f();
     };
-    let others = rayon::current_num_threads().saturating_sub(1);
+    let others = rayon::current_num_threads()
+        .saturating_sub(1)
+        .min(usable_cores().saturating_sub(1));
     if others == 0 {
         return f();
     }

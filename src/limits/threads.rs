@@ -1,0 +1,63 @@
+//! `--threads` against the cores this process may run on.
+//!
+//! More workers than cores change no result (products split by output columns, docs/MATH.md)
+//! but cost: the workers time-slice the cores, each holds a stack and a kernel task, and
+//! `reproduce` trains one model per worker, so its memory grows with them. A little
+//! oversubscription is legitimate (a flag copied from a bigger machine, a shared node) and gets
+//! a warning; [`MAX_THREADS_PER_CORE`] times the cores is refused.
+
+pub use crate::engine::kernels::threads::usable_cores;
+use crate::error::Error;
+
+/// Workers per usable core above which `--threads` is refused: 64 on a 2-core machine, 4 096 on
+/// 128 cores. Why this bound: nothing gets faster past one worker per core, and by 32 per core
+/// a `--threads` copied from a machine 32 times larger is still accepted (with a warning),
+/// while the values that made a 2-core machine unusable (5 000 and 100 000 workers: minutes of
+/// thread creation, 16 000 threads before `mmap` failed) are refused before one is started.
+pub const MAX_THREADS_PER_CORE: usize = 32;
+
+/// Checks `requested` (`--threads`; 0 means one per core) against `cores`: an error far above
+/// them, a warning (the text to print) above them.
+pub fn check_threads(requested: usize, cores: usize) -> Result<Option<String>, Error> {
+    let cores = cores.max(1);
+    let limit = cores.saturating_mul(MAX_THREADS_PER_CORE);
+    if requested > limit {
+        return Err(Error::Config(format!(
+            "--threads {requested} is more than {MAX_THREADS_PER_CORE} workers for each of the \
+             {cores} cores this process may run on (at most {limit}); results do not depend on \
+             it: use --threads 0 (one per core) or at most {limit}"
+        )));
+    }
+    if requested > cores {
+        return Ok(Some(format!(
+            "warning: --threads {requested} is more than the {cores} cores this process may run \
+             on: the workers take turns on the cores, so a run is no faster and may be slower, \
+             and reproduce trains {requested} models side by side in memory; results are the \
+             same with --threads 0 (one per core)"
+        )));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn up_to_the_cores_is_silent_above_warns_far_above_is_refused() {
+        assert_eq!(check_threads(0, 2).unwrap(), None);
+        assert_eq!(check_threads(2, 2).unwrap(), None);
+        let warning = check_threads(3, 2).unwrap().unwrap();
+        assert!(
+            warning.contains("--threads 3") && warning.contains("2 cores"),
+            "{warning}"
+        );
+        assert!(check_threads(64, 2).unwrap().is_some());
+        let err = check_threads(65, 2).unwrap_err().to_string();
+        assert!(err.contains("at most 64"), "{err}");
+        assert!(check_threads(usize::MAX, usize::MAX).is_ok());
+        assert!(check_threads(usize::MAX, 128).is_err());
+        // no core count read: one core
+        assert!(check_threads(33, 0).is_err());
+    }
+}
