@@ -19,6 +19,9 @@ pub struct BenchArgs {
 }
 
 pub fn run_command(args: BenchArgs) -> Result<(), Error> {
+    if args.samples == 0 {
+        return Err(Error::Config("--samples must be at least 1".into()));
+    }
     let mnist = load_data(&args.data, None)?;
     let threads = rayon::current_num_threads();
     check_memory(&bench_plan(&DataShape::of(&mnist), &TEACHER, threads))?;

@@ -128,6 +128,18 @@ impl TrainingFlags {
                 self.validation_fraction
             )));
         }
+        // Checked here as well as by training, so that `reproduce` refuses them before it
+        // makes its results folder.
+        if self.batch == 0 {
+            return Err(Error::Config(
+                "batch size must be at least 1 (--batch)".into(),
+            ));
+        }
+        if self.epochs_max == 0 {
+            return Err(Error::Config(
+                "the epoch cap must be at least 1 (--epochs-max)".into(),
+            ));
+        }
         if !(self.min_delta.is_finite() && self.min_delta >= 0.0) {
             return Err(Error::Config(format!(
                 "--min-delta must be a number >= 0, got {}",

@@ -94,7 +94,7 @@ fn add_training(plan: &mut MemoryPlan, data: &DataShape, model: &OneModel<'_>, t
             model.batch.min(model.train_rows)
         ),
         all.saturating_sub(model_bytes(&sizes).saturating_mul(5)),
-        &["--batch", "--threads"],
+        &["--arch", "--batch", "--threads"],
     );
 }
 

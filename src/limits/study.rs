@@ -17,6 +17,10 @@ use crate::study::record::Role;
 use crate::study::selection::Part;
 use crate::study::Study;
 
+/// One job of the graph: its task, node, key and the scheduler's state (a generous round
+/// figure; a study has at most a few thousand jobs, so only absurd counts make it matter).
+const JOB_BYTES: u128 = 512;
+
 /// The repetitions a study (or its shard) runs, counted without listing them.
 fn repetitions(study: &Study) -> usize {
     match study.shard {
@@ -51,6 +55,23 @@ pub fn study_plan(study: &Study, part: &Part, data: &DataShape, workers: usize) 
     let member = data.sizes(&protocol.student_hidden);
     let trains = |role: Role| part.roles.as_ref().is_none_or(|r| r.contains(&role));
     let only_teachers = !trains(Role::Independent) && !trains(Role::Distilled);
+
+    // The graph itself: every job of the whole study is planned, then a part restricted.
+    let arms = study.arms.len() as u128;
+    let per_width = 1 + arms + study.axes.smoothing_arms(&study.arms).len() as u128;
+    let per_cell = (protocol.ensemble_size as u128)
+        .saturating_add(2 + arms)
+        .saturating_add(
+            per_width.saturating_mul(study.axes.archs(&protocol.student_hidden).len() as u128),
+        );
+    let jobs = (study.repetitions as u128)
+        .saturating_mul(sizes.len() as u128)
+        .saturating_mul(per_cell);
+    plan.add(
+        format!("the job graph ({jobs} jobs)"),
+        jobs.saturating_mul(JOB_BYTES),
+        &["--reps", "--ensemble-size", "--temperatures", "--alphas"],
+    );
 
     // One model in training per worker: the largest the part trains or reads.
     let mut archs: Vec<Vec<usize>> = vec![teacher.clone(), member.clone()];
