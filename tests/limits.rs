@@ -461,3 +461,34 @@ fn every_numeric_flag_at_its_extremes_ends_cleanly_and_as_documented() {
         failures.join("\n")
     );
 }
+
+/// A thread pool the system refuses (an address-space limit leaves no room for 32 thread
+/// stacks) is one error line, exit code 1, never a panic or an abort.
+#[test]
+fn a_thread_pool_the_system_refuses_is_an_error_not_a_panic() {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kd-mlp"));
+    command.args(["--threads", "32", "gradcheck", "--json"]);
+    // SAFETY: only setrlimit between fork and exec, which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 60_000_000,
+                rlim_max: 60_000_000,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = command.output().expect("the binary starts");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let last = stderr.trim().lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: cannot start 32 threads"),
+        "{stderr}"
+    );
+}
