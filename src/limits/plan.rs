@@ -55,7 +55,7 @@ impl MemoryPlan {
     fn main_items(&self) -> Vec<&MemoryItem> {
         let total = self.total();
         let mut items: Vec<&MemoryItem> = self.items.iter().collect();
-        items.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+        items.sort_by_key(|i| std::cmp::Reverse(i.bytes));
         let mut main: Vec<&MemoryItem> = items.iter().take(1).copied().collect();
         main.extend(items.iter().skip(1).filter(|i| i.bytes >= total / 4));
         main
