@@ -10,6 +10,7 @@
 
 use super::gemm::{Out, Strided};
 use super::simd::{active, gemm_at};
+use super::threads::usable_cores;
 use crate::Float;
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
@@ -43,7 +44,9 @@ pub fn matmul_into<F: Float>(a: ArrayView2<F>, b: ArrayView2<F>, mut c: ArrayVie
     debug_assert_eq!((a.nrows(), b.ncols()), c.dim());
     let (m, k) = a.dim();
     let n = b.ncols();
-    let threads = rayon::current_num_threads();
+    // No more blocks than cores: with more workers than cores (`--threads 64` on 2), more
+    // blocks only wake more workers to take turns on the same cores.
+    let threads = rayon::current_num_threads().min(usable_cores());
     if threads <= 1 || m * k * n < PARALLEL_MIN_MACS {
         block_product(a, b, c);
     } else if n >= 2 * BLOCK_ALIGN {
