@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use cli::{bench, distill, eval, gradcheck, inspect, report, reproduce, show, train};
 use kd_mlp::engine::kernels::simd::check_env;
 use kd_mlp::engine::kernels::threads::build_pool;
-use kd_mlp::limits::{check_threads, usable_cores};
+use kd_mlp::limits::{check_threads, pool_threads, usable_cores};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -17,7 +17,8 @@ use std::process::ExitCode;
     about = "Train MLP teachers, ensembles and students on IDX image files (MNIST and kin), and test whether knowledge distillation beats hard labels"
 )]
 struct Cli {
-    /// Worker threads (0: one per core). Results do not depend on it.
+    /// Worker threads (0: one per core; above the cores, products still run on one per core and
+    /// reproduce trains this many models side by side). Results do not depend on it.
     #[arg(long, global = true, default_value_t = 0)]
     threads: usize,
     #[command(subcommand)]
@@ -89,14 +90,20 @@ fn main() -> ExitCode {
             if let Some(warning) = warning {
                 eprintln!("{warning}");
             }
-            build_pool(cli.threads)
+            build_pool(pool_threads(cli.threads, usable_cores()))
         })
         .and_then(|pool| {
             let threads = pool.current_num_threads();
+            // `reproduce` runs the models side by side on workers of its own, as many as asked.
+            let model_workers = if cli.threads == 0 {
+                threads
+            } else {
+                cli.threads
+            };
             pool.install(|| match cli.command {
                 Command::Train(args) => train::run(args, threads),
                 Command::Distill(args) => distill::run(args, threads),
-                Command::Reproduce(args) => reproduce::run(args, threads),
+                Command::Reproduce(args) => reproduce::run(args, model_workers),
                 Command::Report(args) => report::run(args),
                 Command::Eval(args) => eval::run(args),
                 Command::Inspect(args) => inspect::run(args),

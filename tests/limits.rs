@@ -462,13 +462,26 @@ fn every_numeric_flag_at_its_extremes_ends_cleanly_and_as_documented() {
     );
 }
 
-/// A thread pool the system refuses (an address-space limit leaves no room for 32 thread
-/// stacks) is one error line, exit code 1, never a panic or an abort.
+/// Workers the system refuses (an address-space limit leaves no room for `reproduce`'s 32
+/// model workers and their pools) are one error line, exit code 1, never a panic or an abort.
 #[test]
 fn a_thread_pool_the_system_refuses_is_an_error_not_a_panic() {
     use std::os::unix::process::CommandExt;
+    let tmp = tempfile::tempdir().unwrap();
+    write_synthetic(tmp.path(), 8, 200, 40);
+    let data = tmp.path().to_str().unwrap();
+    let out = tmp.path().join("study");
     let mut command = Command::new(env!("CARGO_BIN_EXE_kd-mlp"));
-    command.args(["--threads", "32", "gradcheck", "--json"]);
+    command.args([
+        "--threads",
+        "32",
+        "reproduce",
+        "--quick",
+        "--epochs-max",
+        "1",
+    ]);
+    command.args(["--teacher-arch", "8", "--student-arch", "4", "--data", data]);
+    command.arg("--out").arg(&out);
     // SAFETY: only setrlimit between fork and exec, which is async-signal-safe.
     unsafe {
         command.pre_exec(|| {

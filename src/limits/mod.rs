@@ -17,7 +17,7 @@ pub use runs::{
     base_plan, bench_plan, distill_plan, eval_plan, gradcheck_plan, train_plan, DataShape, OneModel,
 };
 pub use study::study_plan;
-pub use threads::{check_threads, usable_cores, MAX_THREADS_PER_CORE};
+pub use threads::{check_threads, pool_threads, usable_cores, MAX_THREADS_PER_CORE};
 
 /// Checks `plan` against this machine's budget: an error if it does not fit, a warning (the
 /// text to print) if it is near the limit.

@@ -91,7 +91,9 @@ where
 
     std::thread::scope(|scope| {
         for pool in &pools {
-            scope.spawn(|| loop {
+            // A thread the system refuses is an error (the workers already started finish
+            // their jobs and stop), never a panic.
+            let started = std::thread::Builder::new().spawn_scoped(scope, || loop {
                 // Take the best ready job, or wait for one to become ready, or leave.
                 let (job, inputs) = {
                     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -147,6 +149,16 @@ where
                 }
                 wake.notify_all();
             });
+            if let Err(e) = started {
+                let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+                if s.error.is_none() {
+                    s.error = Some(Error::Config(format!(
+                        "cannot start the {workers} workers of the study: {e}"
+                    )));
+                }
+                wake.notify_all();
+                break;
+            }
         }
     });
     let s = state.into_inner().unwrap_or_else(|e| e.into_inner());
