@@ -99,7 +99,7 @@ pub fn build_pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
             flush_denormals();
         })
         .build()
-        .map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")))
+        .map_err(|e| Error::Config(format!("cannot start {threads} worker thread(s): {e}")))
 }
 
 /// Runs `f` on the calling pool worker while every other worker of the pool busy-waits for work
