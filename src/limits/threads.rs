@@ -16,13 +16,14 @@ use crate::error::Error;
 /// thread creation, 16 000 threads before `mmap` failed) are refused before one is started.
 pub const MAX_THREADS_PER_CORE: usize = 32;
 
-/// The workers of the pool that computes the products for `--threads requested`: at most one
-/// per core. Why: a product split over more workers than cores only makes them take turns, and
+/// The workers of the pool that computes the products for `--threads requested`: one per core
+/// for 0 (counted here, so that rayon's `RAYON_NUM_THREADS` cannot bring back a count this
+/// check never saw), and at most one per core otherwise. Why: a product split over more workers than cores only makes them take turns, and
 /// every split wakes sleeping workers that find nothing to do; measured on 2 cores, a student
 /// epoch at `--threads 64` took 1.9 times as long as at `--threads 2` even with the spinning
 /// capped (docs/RELIABILITY.md). The bytes do not depend on the count.
 pub fn pool_threads(requested: usize, cores: usize) -> usize {
-    if requested > cores.max(1) {
+    if requested == 0 || requested > cores.max(1) {
         cores.max(1)
     } else {
         requested
@@ -72,7 +73,7 @@ mod tests {
         assert!(check_threads(usize::MAX, 128).is_err());
         // no core count read: one core
         assert!(check_threads(33, 0).is_err());
-        assert_eq!(pool_threads(0, 2), 0);
+        assert_eq!(pool_threads(0, 2), 2);
         assert_eq!(pool_threads(2, 2), 2);
         assert_eq!(pool_threads(64, 2), 2);
         assert_eq!(pool_threads(3, 0), 1);
