@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// The CPU's name: on Linux from `/proc/cpuinfo` ([`cpu_model_from`]), the architecture where
+/// The CPU's name: on Linux from `/proc/cpuinfo` (`cpu_model_from`), the architecture where
 /// that file says nothing.
 pub fn cpu_model() -> String {
     let text = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();

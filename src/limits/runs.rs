@@ -54,7 +54,7 @@ pub fn base_plan(threads: usize, data: Option<&DataShape>) -> MemoryPlan {
     plan
 }
 
-/// What one model's training holds (see [`training_bytes`]), for `train` and `distill`.
+/// What one model's training holds (see `training_bytes`), for `train` and `distill`.
 pub struct OneModel<'a> {
     pub hidden: &'a [usize],
     pub batch: usize,
