@@ -205,14 +205,7 @@ pub fn network_sizes(data: &Dataset, hidden: &[usize]) -> Vec<usize> {
     sizes
 }
 
-/// `784-100-10`.
-pub fn sizes_text(sizes: &[usize]) -> String {
-    sizes
-        .iter()
-        .map(|s| s.to_string())
-        .collect::<Vec<_>>()
-        .join("-")
-}
+pub use kd_mlp::limits::sizes_text;
 
 /// Errors unless `model` (read from `path`) takes this data's images and has enough outputs.
 pub fn check_model_fits(model: &Mlp<f32>, data: &Dataset, path: &Path) -> Result<(), Error> {

@@ -65,12 +65,7 @@ pub fn run(args: DistillArgs, threads: usize) -> Result<(), Error> {
         check_model_fits(member, &mnist.train, path)?;
     }
     let split = Split::holdout(mnist.train.len(), args.training.validation_fraction);
-    let one = OneModel {
-        hidden: &hidden,
-        batch: cfg.batch_size,
-        train_rows: split.train.len(),
-        validation_rows: split.validation.len(),
-    };
+    let one = OneModel::on_split(&hidden, cfg.batch_size, &split);
     let member_sizes: Vec<Vec<usize>> = members.iter().map(|m| m.sizes().to_vec()).collect();
     let plan = distill_plan(&DataShape::of(&mnist), &member_sizes, &one, threads);
     let memory_mib = check_memory(&plan)?;

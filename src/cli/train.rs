@@ -27,12 +27,7 @@ pub fn run(args: TrainArgs, threads: usize) -> Result<(), Error> {
     let out = model.out_or_default("train", "");
     let mnist = load_data(&args.training.data, None)?;
     let split = Split::holdout(mnist.train.len(), args.training.validation_fraction);
-    let one = OneModel {
-        hidden: &hidden,
-        batch: cfg.batch_size,
-        train_rows: split.train.len(),
-        validation_rows: split.validation.len(),
-    };
+    let one = OneModel::on_split(&hidden, cfg.batch_size, &split);
     let memory_mib = check_memory(&train_plan(&DataShape::of(&mnist), &one, threads))?;
     prepare_out(&out)?;
     warn_empty_classes(&mnist);

@@ -14,7 +14,8 @@ mod threads;
 pub use budget::{read_budget, read_budget_at, MemoryBudget};
 pub use plan::{human_bytes, MemoryItem, MemoryPlan, NEAR};
 pub use runs::{
-    base_plan, bench_plan, distill_plan, eval_plan, gradcheck_plan, train_plan, DataShape, OneModel,
+    base_plan, bench_plan, distill_plan, eval_plan, gradcheck_plan, sizes_text, train_plan,
+    DataShape, OneModel,
 };
 pub use study::study_plan;
 pub use threads::{check_threads, pool_threads, usable_cores, MAX_THREADS_PER_CORE};

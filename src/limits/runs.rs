@@ -62,6 +62,18 @@ pub struct OneModel<'a> {
     pub validation_rows: usize,
 }
 
+impl<'a> OneModel<'a> {
+    /// A network of `hidden` widths trained in batches of `batch` on the rows of `split`.
+    pub fn on_split(hidden: &'a [usize], batch: usize, split: &crate::data::Split) -> Self {
+        Self {
+            hidden,
+            batch,
+            train_rows: split.train.len(),
+            validation_rows: split.validation.len(),
+        }
+    }
+}
+
 /// `train`: the model in training with `threads` evaluation chunks in flight.
 pub fn train_plan(data: &DataShape, model: &OneModel<'_>, threads: usize) -> MemoryPlan {
     let mut plan = base_plan(threads, Some(data));
