@@ -95,10 +95,9 @@ pub fn arm_core_name(implementer: u32, part: u32) -> String {
     name.to_string()
 }
 
-/// Logical cores available to this process.
-pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
+/// Logical cores available to this process (its affinity and cgroup quota), as `--threads 0`
+/// and the limits count them.
+pub use crate::engine::kernels::threads::usable_cores as cores;
 
 /// Peak resident memory of this process so far, in MiB (`getrusage`; None where it fails).
 pub fn peak_rss_mib() -> Option<f64> {

@@ -8,7 +8,7 @@ use clap::Args;
 use kd_mlp::data::Mnist;
 use kd_mlp::persist::write_atomically;
 use kd_mlp::report::{write_report_folder, SpeedTable};
-use kd_mlp::study::{data_fingerprint, merge_records, read_records, Protocol};
+use kd_mlp::study::{data_fingerprint, merge_records, read_protocol, read_records};
 use kd_mlp::Error;
 use std::path::{Path, PathBuf};
 
@@ -103,17 +103,7 @@ fn study_data(
     files: &super::common::FileFlags,
     results: &Path,
 ) -> Result<Mnist, Error> {
-    let config_path = results.join("config.json");
-    let protocol: Option<Protocol> = match std::fs::read_to_string(&config_path) {
-        Ok(text) => Some(serde_json::from_str(&text).map_err(|e| {
-            Error::Config(format!(
-                "{}: not a kd-mlp study configuration ({e})",
-                config_path.display()
-            ))
-        })?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io(&config_path, e)),
-    };
+    let protocol = read_protocol(results)?;
     let flags = DataFlags {
         data: dir.to_path_buf(),
         files: files.clone(),

@@ -25,5 +25,5 @@ pub use record::{
     TrainSubset,
 };
 pub use stopping::{ArmStopping, DistillMonitor};
-pub use store::{merge_records, read_records, ResultsStore};
+pub use store::{merge_records, read_protocol, read_records, ResultsStore};
 pub use subset::{draw_subset, subset_fingerprint};

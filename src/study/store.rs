@@ -52,15 +52,8 @@ impl ResultsStore {
         write_atomically(&probe, b"ok")?;
         std::fs::remove_file(&probe).map_err(|e| Error::io(&probe, e))?;
         let config = root.join("config.json");
-        let text = serde_json::to_string_pretty(protocol).expect("the protocol serialises");
-        match std::fs::read_to_string(&config) {
-            Ok(existing) => {
-                let theirs: Protocol = serde_json::from_str(&existing).map_err(|e| {
-                    Error::Config(format!(
-                        "{}: not a kd-mlp study configuration ({e})",
-                        config.display()
-                    ))
-                })?;
+        match read_protocol(root)? {
+            Some(theirs) => {
                 if &theirs != protocol {
                     return Err(Error::Config(format!(
                         "{} holds a study with a different protocol ({}); use another --out folder",
@@ -69,10 +62,10 @@ impl ResultsStore {
                     )));
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            None => {
+                let text = serde_json::to_string_pretty(protocol).expect("the protocol serialises");
                 write_atomically(&config, text.as_bytes())?;
             }
-            Err(e) => return Err(Error::io(&config, e)),
         }
         Ok(Self {
             root: root.to_path_buf(),
@@ -157,6 +150,22 @@ impl ResultsStore {
     /// Every record in the folder, sorted by key.
     pub fn all_records(&self) -> Result<Vec<Record>, Error> {
         read_records(&self.root)
+    }
+}
+
+/// The protocol in `root/config.json`, `None` when the folder has none; a file that does not
+/// parse is an error naming it.
+pub fn read_protocol(root: &Path) -> Result<Option<Protocol>, Error> {
+    let config = root.join("config.json");
+    match std::fs::read_to_string(&config) {
+        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+            Error::Config(format!(
+                "{}: not a kd-mlp study configuration ({e})",
+                config.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(&config, e)),
     }
 }
 
